@@ -1,0 +1,104 @@
+// TypeScript mirror of schemas/*.avsc. Absent optional fields may be undefined (when built in code)
+// or null (when decoded from Avro); code reads them with `?? fallback`.
+
+export type EventKind = 'ISSUE' | 'REVOKE' | 'VALIDATE'
+export type TokenKind = 'access' | 'refresh' | 'id' | 'session_cookie' | 'api_key' | 'service_account'
+export type RevokeScope = 'token' | 'session' | 'user' | 'client'
+export type ValidateResult = 'OK' | 'EXPIRED' | 'REVOKED' | 'INVALID' | 'DENIED'
+export type Severity = 'info' | 'ticket' | 'page'
+
+export const EVENT_KINDS: readonly EventKind[] = ['ISSUE', 'REVOKE', 'VALIDATE']
+export const TOKEN_KINDS: readonly TokenKind[] = ['access', 'refresh', 'id', 'session_cookie', 'api_key', 'service_account']
+export const REVOKE_SCOPES: readonly RevokeScope[] = ['token', 'session', 'user', 'client']
+export const VALIDATE_RESULTS: readonly ValidateResult[] = ['OK', 'EXPIRED', 'REVOKED', 'INVALID', 'DENIED']
+export const SEVERITIES: readonly Severity[] = ['info', 'ticket', 'page']
+
+type Opt<T> = T | null | undefined
+
+export interface EventSource {
+  system: string
+  tenant?: Opt<string>
+  format?: Opt<string>
+}
+
+/** Times are epoch milliseconds. */
+export interface AuthEvent {
+  event_id: string
+  kind: EventKind
+  action: string
+  ts: number
+  ingest_ts: number
+  source: EventSource
+  subject?: Opt<string>
+  session_id?: Opt<string>
+  token_fp?: Opt<string>
+  token_kind?: Opt<TokenKind>
+  parent_token_fp?: Opt<string>
+  jti?: Opt<string>
+  client_id?: Opt<string>
+  scopes: string[]
+  amr: string[]
+  acr?: Opt<string>
+  issued_at?: Opt<number>
+  expires_at?: Opt<number>
+  revoke_scope?: Opt<RevokeScope>
+  claims_unverified: boolean
+  ip?: Opt<string>
+  ip_prefix?: Opt<string>
+  asn?: Opt<number>
+  asn_org?: Opt<string>
+  country?: Opt<string>
+  city?: Opt<string>
+  lat?: Opt<number>
+  lon?: Opt<number>
+  geo_accuracy_km?: Opt<number>
+  net_flags: string[]
+  user_agent?: Opt<string>
+  ua_family?: Opt<string>
+  os_family?: Opt<string>
+  device_type?: Opt<string>
+  device_id?: Opt<string>
+  ja4?: Opt<string>
+  dpop_jkt?: Opt<string>
+  validator?: Opt<string>
+  method?: Opt<string>
+  route?: Opt<string>
+  status?: Opt<number>
+  result?: Opt<ValidateResult>
+}
+
+export interface Evidence {
+  event_ids: string[]
+  ips: string[]
+  prefixes: string[]
+  asns: number[]
+  places: string[]
+  user_agents: string[]
+  times: number[]
+  reasons: string[]
+}
+
+export interface Detection {
+  detection_id: string
+  detector: string
+  severity: Severity
+  score: number
+  confirmed: boolean
+  subject?: Opt<string>
+  session_id?: Opt<string>
+  token_fp?: Opt<string>
+  summary: string
+  evidence: Evidence
+  first_malicious_ts: number
+  detected_ts: number
+}
+
+export interface DlqRecord {
+  reason: string
+  code: string
+  origin: string
+  format?: Opt<string>
+  input: string
+  input_bytes: number
+  ts: number
+}

@@ -1,0 +1,192 @@
+// The one place that reads process.env. Parsed once per process into a frozen, typed object;
+// each component receives only its slice.
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { z } from 'zod'
+import { ConfigError } from './errors.js'
+
+const seconds = (def: number) => z.coerce.number().positive().default(def).transform((s) => Math.round(s * 1000))
+const port = (def: number) => z.coerce.number().int().min(0).max(65535).default(def)
+const secret = z.string().min(32, 'must be at least 32 characters')
+const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional())
+
+const envSchema = z.object({
+  KAFKA_BROKERS: z.string().default('127.0.0.1:19092'),
+  SW_KAFKA_CLIENT_ID: z.string().default('sessionwatch'),
+  SW_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dot, dash, underscore only').default(''),
+  SW_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(3),
+  SW_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(1),
+  CLICKHOUSE_URL: optionalUrl,
+  CLICKHOUSE_USER: z.string().default('default'),
+  CLICKHOUSE_PASSWORD: z.string().default(''),
+  CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a plain identifier').default('sessionwatch'),
+  SW_DATA_DIR: z.string().default('data'),
+  SW_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  SW_FINGERPRINT_KEY: secret.optional(),
+  SW_WEBHOOK_SECRET: secret.optional(),
+  SW_API_TOKEN: secret.optional(),
+  SW_INTAKE_TOKEN: secret.optional(),
+  SW_HOST: z.string().default('127.0.0.1'),
+  SW_INTAKE_PORT: port(8787),
+  SW_API_PORT: port(8788),
+  SW_API_URL: optionalUrl,
+  SW_INTAKE_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(5 * 1024 * 1024),
+  SW_MAX_LINE_BYTES: z.coerce.number().int().min(256).default(64 * 1024),
+  SW_WINDOW_SECONDS: seconds(30 * 60),
+  SW_LATENESS_SECONDS: seconds(5 * 60),
+  SW_STATE_TTL_SECONDS: seconds(2 * 60 * 60),
+  SW_CHECKPOINT_SECONDS: seconds(5),
+  SW_SINK_BATCH_ROWS: z.coerce.number().int().min(1).default(5000),
+  SW_SINK_FLUSH_SECONDS: seconds(1),
+  SW_WEBHOOK_URL: optionalUrl,
+  SW_WEBHOOK_MIN_SEVERITY: z.enum(['info', 'ticket', 'page']).default('page'),
+  SW_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  SW_WEBHOOK_TRIES: z.coerce.number().int().min(1).max(20).default(6),
+  SW_WEBHOOK_TIMEOUT_SECONDS: seconds(10),
+  SW_WEBHOOK_BACKOFF_SECONDS: seconds(0.5),
+  SW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+})
+
+export type Env = Record<string, string | undefined>
+
+function buildConfig(env: z.infer<typeof envSchema>, secrets: Secrets) {
+  const dataDir = resolve(env.SW_DATA_DIR)
+  return {
+    kafka: {
+      brokers: env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
+      clientId: env.SW_KAFKA_CLIENT_ID,
+      topicPrefix: env.SW_TOPIC_PREFIX,
+      partitions: env.SW_PARTITIONS,
+      replicationFactor: env.SW_REPLICATION_FACTOR,
+    },
+    clickhouse: {
+      url: env.CLICKHOUSE_URL,
+      user: env.CLICKHOUSE_USER,
+      password: env.CLICKHOUSE_PASSWORD,
+      database: env.CLICKHOUSE_DATABASE,
+      embeddedPath: join(dataDir, 'clickhouse'),
+      retentionDays: env.SW_RETENTION_DAYS,
+    },
+    collector: {
+      fingerprintKey: secrets.fingerprintKey,
+      host: env.SW_HOST,
+      intakePort: env.SW_INTAKE_PORT,
+      intakeToken: secrets.intakeToken,
+      maxBodyBytes: env.SW_INTAKE_MAX_BODY_BYTES,
+      maxLineBytes: env.SW_MAX_LINE_BYTES,
+    },
+    detector: {
+      windowMs: env.SW_WINDOW_SECONDS,
+      latenessMs: env.SW_LATENESS_SECONDS,
+      stateTtlMs: env.SW_STATE_TTL_SECONDS,
+      checkpointIntervalMs: env.SW_CHECKPOINT_SECONDS,
+    },
+    sink: { batchRows: env.SW_SINK_BATCH_ROWS, flushIntervalMs: env.SW_SINK_FLUSH_SECONDS },
+    alerter: {
+      webhookUrl: env.SW_WEBHOOK_URL,
+      webhookSecret: secrets.webhookSecret,
+      minSeverity: env.SW_WEBHOOK_MIN_SEVERITY,
+      concurrency: env.SW_WEBHOOK_CONCURRENCY,
+      tries: env.SW_WEBHOOK_TRIES,
+      timeoutMs: env.SW_WEBHOOK_TIMEOUT_SECONDS,
+      backoffMs: env.SW_WEBHOOK_BACKOFF_SECONDS,
+      timelineBaseUrl: env.SW_API_URL ?? `http://${env.SW_HOST}:${env.SW_API_PORT}`,
+    },
+    api: {
+      host: env.SW_HOST,
+      port: env.SW_API_PORT,
+      token: secrets.apiToken,
+      url: env.SW_API_URL ?? `http://${env.SW_HOST}:${env.SW_API_PORT}`,
+    },
+    log: { level: env.SW_LOG_LEVEL },
+    dataDir,
+  }
+}
+
+export type Config = ReturnType<typeof buildConfig>
+export type KafkaConfig = Config['kafka']
+export type ClickHouseConfig = Config['clickhouse']
+
+interface Secrets {
+  fingerprintKey: string
+  webhookSecret: string
+  apiToken: string
+  intakeToken: string
+}
+
+const SECRET_NAMES = ['SW_FINGERPRINT_KEY', 'SW_WEBHOOK_SECRET', 'SW_API_TOKEN', 'SW_INTAKE_TOKEN'] as const
+
+/**
+ * Secrets come from the environment. For the local default only (SW_LOCAL_SECRETS=1, set by `make demo`,
+ * the tests and `sessionwatch up` without CLICKHOUSE_URL) missing ones are generated once into
+ * <data dir>/secrets.env with mode 0600, so fingerprints stay stable across runs on one machine.
+ */
+function resolveSecrets(env: Env, dataDir: string, allowLocal: boolean): Secrets {
+  const values: Record<string, string | undefined> = Object.fromEntries(SECRET_NAMES.map((n) => [n, env[n] || undefined]))
+  const missing = SECRET_NAMES.filter((n) => !values[n])
+  if (missing.length > 0 && allowLocal) {
+    const file = join(dataDir, 'secrets.env')
+    const stored = existsSync(file) ? parseEnvFile(readFileSync(file, 'utf8')) : {}
+    let changed = false
+    for (const name of missing) {
+      if (!stored[name]) {
+        stored[name] = randomBytes(32).toString('base64url')
+        changed = true
+      }
+      values[name] = stored[name]
+    }
+    if (changed) {
+      mkdirSync(dataDir, { recursive: true })
+      const body = Object.entries(stored).map(([k, v]) => `${k}=${v}`).join('\n') + '\n'
+      writeFileSync(file, body, { mode: 0o600 })
+    }
+  }
+  const stillMissing = SECRET_NAMES.filter((n) => !values[n])
+  if (stillMissing.length > 0) {
+    throw new ConfigError(`missing secrets: ${stillMissing.join(', ')} (set them in the environment, at least 32 characters each, or SW_LOCAL_SECRETS=1 for a local trial)`)
+  }
+  return {
+    fingerprintKey: values.SW_FINGERPRINT_KEY!,
+    webhookSecret: values.SW_WEBHOOK_SECRET!,
+    apiToken: values.SW_API_TOKEN!,
+    intakeToken: values.SW_INTAKE_TOKEN!,
+  }
+}
+
+function parseEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim())
+    if (m) out[m[1]!] = m[2]!
+  }
+  return out
+}
+
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const parsed = envSchema.safeParse(env)
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')
+    throw new ConfigError(`invalid configuration: ${detail}`)
+  }
+  const dataDir = resolve(parsed.data.SW_DATA_DIR)
+  const secrets = resolveSecrets(env, dataDir, env.SW_LOCAL_SECRETS === '1')
+  return deepFreeze(buildConfig(parsed.data, secrets))
+}
+
+/** Names and defaults of every setting, for `--help` and the README. */
+export function describeSettings(): { name: string; default: string }[] {
+  return Object.entries(envSchema.shape).map(([name, type]) => {
+    const result = (type as z.ZodType).safeParse(undefined)
+    const def = result.success && result.data !== undefined ? String(result.data) : ''
+    return { name, default: def }
+  })
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner)
+    Object.freeze(value)
+  }
+  return value
+}
