@@ -32,13 +32,6 @@ export function describeAddress(raw: string | null | undefined): AddressInfo | u
   return undefined
 }
 
-/** The /48 an IPv6 /64 belongs to (a site), or the /16 of an IPv4 /24; used to soften IPv6 rotation. */
-export function widerPrefix(prefix: string): string {
-  if (prefix.endsWith('::/64')) return prefix.split(':').slice(0, 3).join(':') + '::/48'
-  const [a, b] = prefix.split('.')
-  return `${a}.${b}.0.0/16`
-}
-
 function ipv4Flags([a, b]: [number, number, number, number]): string[] {
   if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168)) return ['private']
   if (a === 127) return ['loopback']

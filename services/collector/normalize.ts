@@ -23,15 +23,25 @@ export interface NormalizerDeps {
 export function createNormalizer(deps: NormalizerDeps) {
   const parseUserAgent = createUserAgentParser()
   return function normalize(draft: DraftEvent, input: string, index: number): AuthEvent {
-    const { token, parent_token, ...rest } = draft
+    const token = draft.token
+    // Built field by field in one fixed order: every event has the same shape, which keeps the hot path
+    // monomorphic, and nothing a parser added by mistake (a raw header, say) can ride along.
     const event: AuthEvent = {
-      ...rest,
       event_id: draft.event_id ?? deriveEventId(draft.source.format ?? draft.source.system, input, index),
-      ingest_ts: deps.now(),
-      scopes: draft.scopes ?? [],
-      amr: draft.amr ?? [],
-      net_flags: draft.net_flags ?? [],
+      kind: draft.kind, action: draft.action, ts: draft.ts, ingest_ts: deps.now(),
+      source: { system: draft.source.system, tenant: draft.source.tenant ?? null, format: draft.source.format ?? null },
+      subject: draft.subject ?? null, session_id: draft.session_id ?? null, token_fp: draft.token_fp ?? null,
+      token_kind: draft.token_kind ?? null, parent_token_fp: draft.parent_token_fp ?? null, jti: draft.jti ?? null,
+      client_id: draft.client_id ?? null, scopes: draft.scopes ?? [], amr: draft.amr ?? [], acr: draft.acr ?? null,
+      issued_at: draft.issued_at ?? null, expires_at: draft.expires_at ?? null, revoke_scope: draft.revoke_scope ?? null,
       claims_unverified: draft.claims_unverified ?? false,
+      ip: draft.ip ?? null, ip_prefix: null, asn: draft.asn ?? null, asn_org: draft.asn_org ?? null,
+      country: draft.country ?? null, city: draft.city ?? null, lat: draft.lat ?? null, lon: draft.lon ?? null,
+      geo_accuracy_km: draft.geo_accuracy_km ?? null, net_flags: draft.net_flags ?? [],
+      user_agent: draft.user_agent ?? null, ua_family: draft.ua_family ?? null, os_family: draft.os_family ?? null,
+      device_type: draft.device_type ?? null, device_id: draft.device_id ?? null, ja4: draft.ja4 ?? null,
+      dpop_jkt: draft.dpop_jkt ?? null, validator: draft.validator ?? null, method: draft.method ?? null,
+      route: draft.route ?? null, status: draft.status ?? null, result: draft.result ?? null,
     }
     if (token) {
       event.token_fp ??= deps.fingerprint(token)
@@ -50,18 +60,20 @@ export function createNormalizer(deps: NormalizerDeps) {
         if (event.scopes.length === 0 && claims.scope) event.scopes = claims.scope.split(' ').filter(Boolean)
       }
     }
-    if (parent_token) event.parent_token_fp ??= deps.fingerprint(parent_token)
+    if (draft.parent_token) event.parent_token_fp ??= deps.fingerprint(draft.parent_token)
     const address = describeAddress(event.ip)
     if (address) {
       event.ip = address.ip
       event.ip_prefix = address.prefix
       const facts = deps.enrichAddress?.(address.ip)
       if (facts) {
-        for (const [key, value] of Object.entries(facts)) {
-          if (key !== 'net_flags' && value != null && (event as unknown as Record<string, unknown>)[key] == null) {
-            ;(event as unknown as Record<string, unknown>)[key] = value
-          }
-        }
+        event.asn ??= facts.asn ?? null
+        event.asn_org ??= facts.asn_org ?? null
+        event.country ??= facts.country ?? null
+        event.city ??= facts.city ?? null
+        event.lat ??= facts.lat ?? null
+        event.lon ??= facts.lon ?? null
+        event.geo_accuracy_km ??= facts.geo_accuracy_km ?? null
       }
       event.net_flags = union(event.net_flags, address.flags, facts?.net_flags ?? [])
     } else if (event.ip) {
@@ -81,7 +93,7 @@ function deriveEventId(format: string, input: string, index: number): string {
   return 'ev_' + createHash('sha256').update(format).update('\n').update(input).update('\n' + index).digest('hex').slice(0, 32)
 }
 
-function union(...lists: string[][]): string[] {
-  const total = lists.reduce((n, l) => n + l.length, 0)
-  return total === 0 ? [] : [...new Set(lists.flat())]
+function union(a: string[], b: string[], c: string[]): string[] {
+  if (b.length === 0 && c.length === 0) return a
+  return [...new Set([...a, ...b, ...c])]
 }

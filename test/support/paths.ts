@@ -1,17 +1,7 @@
-import { existsSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { packageRoot } from '../../services/shared/paths.js'
 
-/** The repository root, found from compiled (dist/) or source locations alike. */
-export const repoRoot: string = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir)
-    if (parent === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url))
-    dir = parent
-  }
-  return dir
-})()
+export const repoRoot = packageRoot
 
 export function fixturePath(...parts: string[]): string {
   return join(repoRoot, 'test', 'fixtures', ...parts)

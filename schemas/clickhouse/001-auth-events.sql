@@ -1,0 +1,56 @@
+-- Every token issue, revoke and validate event. ReplacingMergeTree keyed by the deterministic event_id
+-- (inside the sort key) makes a replay idempotent: read with FINAL for exact counts.
+CREATE TABLE IF NOT EXISTS ${database}.auth_events
+(
+    event_id          String,
+    kind              LowCardinality(String),
+    action            LowCardinality(String),
+    ts                DateTime64(3, 'UTC'),
+    ingest_ts         DateTime64(3, 'UTC'),
+    source_system     LowCardinality(String),
+    source_tenant     LowCardinality(String),
+    source_format     LowCardinality(String),
+    subject           String,
+    session_id        String,
+    token_fp          String,
+    token_kind        LowCardinality(String),
+    parent_token_fp   String,
+    jti               String,
+    client_id         LowCardinality(String),
+    scopes            Array(LowCardinality(String)),
+    amr               Array(LowCardinality(String)),
+    acr               LowCardinality(String),
+    issued_at         Nullable(DateTime64(3, 'UTC')),
+    expires_at        Nullable(DateTime64(3, 'UTC')),
+    revoke_scope      LowCardinality(String),
+    claims_unverified Bool,
+    ip                String,
+    ip_prefix         String,
+    asn               Nullable(UInt32),
+    asn_org           LowCardinality(String),
+    country           LowCardinality(String),
+    city              LowCardinality(String),
+    lat               Nullable(Float64),
+    lon               Nullable(Float64),
+    geo_accuracy_km   Nullable(Float64),
+    net_flags         Array(LowCardinality(String)),
+    user_agent        String,
+    ua_family         LowCardinality(String),
+    os_family         LowCardinality(String),
+    device_type       LowCardinality(String),
+    device_id         String,
+    ja4               String,
+    dpop_jkt          String,
+    validator         LowCardinality(String),
+    method            LowCardinality(String),
+    route             String,
+    status            Nullable(UInt16),
+    result            LowCardinality(String),
+    INDEX idx_token_fp token_fp TYPE bloom_filter(0.01) GRANULARITY 4,
+    INDEX idx_session_id session_id TYPE bloom_filter(0.01) GRANULARITY 4,
+    INDEX idx_ip ip TYPE bloom_filter(0.01) GRANULARITY 4
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toDate(ts)
+ORDER BY (subject, ts, event_id)
+TTL toDateTime(ts) + INTERVAL ${retention_days} DAY

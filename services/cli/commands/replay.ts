@@ -1,0 +1,48 @@
+import { createFormatRegistry } from '../../collector/formats/index.js'
+import { createIngestor, type IngestCounts } from '../../collector/ingest.js'
+import { createNormalizer } from '../../collector/normalize.js'
+import { replayFiles } from '../../collector/replay.js'
+import { createCodecs } from '../../shared/avro.js'
+import { requireSecret } from '../../shared/config.js'
+import { UsageError } from '../../shared/errors.js'
+import { createFingerprinter } from '../../shared/fingerprint.js'
+import { createKafka, createProducer, ensureTopics, topicNames, topicSpecs } from '../../shared/kafka.js'
+import type { Command } from '../command.js'
+import { createProgress } from '../progress.js'
+
+export const replayCommand: Command = {
+  name: 'replay',
+  summary: 'send log files (or folders, .gz too) through the collector into Kafka',
+  usage: 'sessionwatch replay [--format canonical] [--batch 2000] <file|dir>...',
+  options: { format: { type: 'string', default: 'canonical' }, batch: { type: 'string', default: '2000' } },
+  async run(values, files, ctx) {
+    if (files.length === 0) throw new UsageError('name at least one file or folder to replay')
+    const batchLines = Number(values.batch)
+    if (!Number.isInteger(batchLines) || batchLines < 1) throw new UsageError('--batch must be a positive integer')
+    const config = ctx.config()
+    const log = ctx.log()
+    const kafka = createKafka(config.kafka, log)
+    const topics = topicNames(config.kafka.topicPrefix)
+    await ensureTopics(kafka, topicSpecs(config.kafka, topics))
+    const producer = createProducer(kafka)
+    await producer.connect()
+    const now = () => Date.now()
+    const ingestor = createIngestor({
+      formats: createFormatRegistry(),
+      normalize: createNormalizer({ fingerprint: createFingerprinter(requireSecret(config.collector.fingerprintKey, 'SW_FINGERPRINT_KEY')), now }),
+      codecs: createCodecs(), topics, producer, now,
+    })
+    const progress = createProgress(ctx.stderr, 'replay')
+    try {
+      const counts = await replayFiles(ingestor, files, {
+        format: String(values.format), maxLineBytes: config.collector.maxLineBytes, batchLines,
+        onProgress: (c: IngestCounts, file) => progress.update(c.lines, `${file}: issue ${c.issue}, revoke ${c.revoke}, validate ${c.validate}, dlq ${c.dlq}, skipped ${c.skipped}`),
+      })
+      progress.done(counts.lines)
+      ctx.stdout.write(JSON.stringify(counts) + '\n')
+      return 0
+    } finally {
+      await producer.disconnect()
+    }
+  },
+}

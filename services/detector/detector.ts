@@ -1,0 +1,117 @@
+import PQueue from 'p-queue'
+import type { Consumer, Kafka, Message, Producer } from 'kafkajs'
+import type { AuthEvent, Detection } from '../../schemas/model.js'
+import { createDetectionEngine, type DetectionEngine } from '../../detectors/engine.js'
+import { createDetectors } from '../../detectors/index.js'
+import type { Codecs } from '../shared/avro.js'
+import type { Config } from '../shared/config.js'
+import { readToEnd } from '../shared/consume.js'
+import { createProducer, sendAll, type TopicNames } from '../shared/kafka.js'
+import type { Logger } from '../shared/log.js'
+import type { Metrics } from '../shared/metrics.js'
+import { dlqExcerpt } from '../collector/scrub.js'
+
+export interface DetectorServiceDeps {
+  config: Config['detector']
+  kafka: Kafka
+  topics: TopicNames
+  codecs: Codecs
+  log: Logger
+  metrics: Metrics
+  now: () => number
+  groupId: string
+}
+
+/**
+ * Consumes the three auth topics, scores every event, emits Detections. State is checkpointed to the
+ * compacted detector.state topic before offsets are committed, and read back before consuming resumes,
+ * so a restart neither forgets an attack in flight nor pages twice for it.
+ */
+export function createDetectorService(deps: DetectorServiceDeps) {
+  const log = deps.log.child({ component: 'detector' })
+  const engine: DetectionEngine = createDetectionEngine(createDetectors({ windowMs: deps.config.windowMs }), {
+    latenessMs: deps.config.latenessMs,
+    sweepEveryMs: 60_000,
+  })
+  let consumer: Consumer | undefined
+  let producer: Producer | undefined
+  let pending = new Map<string, string>() // "topic|partition" -> next offset to commit
+  let lastCheckpoint = 0
+  // Batches and checkpoints take turns: a checkpoint must never see half a batch.
+  const serial = new PQueue({ concurrency: 1 })
+  const subscribed = () => [deps.topics.revoke, deps.topics.issue, deps.topics.validate]
+
+  async function checkpoint() {
+    const changes = engine.takeChanges()
+    const messages: Message[] = changes.map(({ key, state }) => ({ key, value: state === undefined ? null : Buffer.from(JSON.stringify(state)) }))
+    await sendAll(producer!, [{ topic: deps.topics.state, messages }])
+    const offsets = [...pending].map(([tp, offset]) => {
+      const i = tp.lastIndexOf('|')
+      return { topic: tp.slice(0, i), partition: Number(tp.slice(i + 1)), offset }
+    })
+    if (offsets.length > 0) await consumer!.commitOffsets(offsets)
+    pending = new Map()
+    lastCheckpoint = deps.now()
+    deps.metrics.detectorSlots.set(engine.size)
+  }
+
+  return {
+    engine,
+    async start() {
+      producer = createProducer(deps.kafka)
+      await producer.connect()
+      const restored = new Map<string, unknown>()
+      const records = await readToEnd(deps.kafka, deps.topics.state, (key, value) => {
+        if (value === null) restored.delete(key)
+        else restored.set(key, JSON.parse(value.toString('utf8')))
+      })
+      engine.restore([...restored].map(([key, state]) => ({ key, state })))
+      log.info({ records, slots: engine.size }, 'detector state restored')
+      consumer = deps.kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false })
+      await consumer.connect()
+      await consumer.subscribe({ topics: subscribed(), fromBeginning: true })
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: ({ batch, heartbeat }) => serial.add(async () => {
+          const events: AuthEvent[] = []
+          const broken: Message[] = []
+          for (const m of batch.messages) {
+            try {
+              events.push(deps.codecs.authEvent.decode(m.value!))
+            } catch (error) {
+              broken.push({
+                value: deps.codecs.dlq.encode({
+                  code: 'UNPARSEABLE', reason: `undecodable AuthEvent: ${(error as Error).message}`,
+                  origin: `${batch.topic}/${batch.partition}/${m.offset}`, format: 'avro',
+                  input: dlqExcerpt(m.value?.toString('base64') ?? ''), input_bytes: m.value?.length ?? 0, ts: deps.now(),
+                }),
+              })
+            }
+          }
+          events.sort((a, b) => a.ts - b.ts)
+          const detections: Detection[] = []
+          for (const event of events) detections.push(...engine.process(event, deps.now()))
+          deps.metrics.detectorEvents.inc(events.length)
+          for (const d of detections) deps.metrics.detected.inc({ detector: d.detector, severity: d.severity })
+          await sendAll(producer!, [
+            { topic: deps.topics.detections, messages: detections.map((d) => ({ key: d.subject ?? d.session_id ?? d.detection_id, value: deps.codecs.detection.encode(d) })) },
+            { topic: deps.topics.dlq, messages: broken },
+          ])
+          if (detections.length > 0) log.info({ count: detections.length, ids: detections.map((d) => d.detection_id) }, 'detections emitted')
+          const last = batch.messages.at(-1)
+          if (last) pending.set(`${batch.topic}|${batch.partition}`, (BigInt(last.offset) + 1n).toString())
+          if (deps.now() - lastCheckpoint >= deps.config.checkpointIntervalMs) await checkpoint()
+          await heartbeat()
+        }),
+      })
+    },
+    async stop() {
+      if (consumer && producer) {
+        consumer.pause(subscribed().map((topic) => ({ topic })))
+        await serial.add(() => checkpoint()).catch((error) => log.error({ err: error }, 'final checkpoint failed'))
+      }
+      await consumer?.disconnect()
+      await producer?.disconnect()
+    },
+  }
+}

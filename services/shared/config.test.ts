@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { ConfigError } from './errors.js'
+import { loadConfig, requireSecret } from './config.js'
+
+test('defaults describe the local setup', () => {
+  const config = loadConfig({})
+  assert.deepEqual(config.kafka.brokers, ['127.0.0.1:19092'])
+  assert.equal(config.clickhouse.url, undefined)
+  assert.equal(config.detector.windowMs, 30 * 60_000)
+  assert.ok(Object.isFrozen(config.kafka))
+})
+
+test('an invalid setting is a ConfigError naming the variable', () => {
+  assert.throws(() => loadConfig({ SW_PARTITIONS: 'many' }), (e: unknown) => e instanceof ConfigError && /SW_PARTITIONS/.test(e.message))
+  assert.throws(() => loadConfig({ CLICKHOUSE_DATABASE: 'x; DROP TABLE y' }), /CLICKHOUSE_DATABASE/)
+  assert.throws(() => loadConfig({ SW_FINGERPRINT_KEY: 'short' }), /SW_FINGERPRINT_KEY/)
+})
+
+test('a missing secret is reported where it is needed, not before', () => {
+  const config = loadConfig({})
+  assert.throws(() => requireSecret(config.collector.fingerprintKey, 'SW_FINGERPRINT_KEY'), /SW_FINGERPRINT_KEY is not set/)
+})
+
+test('local secrets are generated once, private to the owner, and stable across loads', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sw-config-'))
+  const first = loadConfig({ SW_LOCAL_SECRETS: '1', SW_DATA_DIR: dir })
+  const second = loadConfig({ SW_LOCAL_SECRETS: '1', SW_DATA_DIR: dir })
+  assert.ok(first.collector.fingerprintKey && first.collector.fingerprintKey.length >= 32)
+  assert.equal(second.collector.fingerprintKey, first.collector.fingerprintKey)
+  assert.notEqual(first.api.token, first.collector.fingerprintKey)
+  assert.equal(statSync(join(dir, 'secrets.env')).mode & 0o077, 0)
+  assert.match(readFileSync(join(dir, 'secrets.env'), 'utf8'), /^SW_FINGERPRINT_KEY=/m)
+})
+
+test('a secret given in the environment wins over the local file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sw-config-'))
+  const key = 'k'.repeat(40)
+  assert.equal(loadConfig({ SW_LOCAL_SECRETS: '1', SW_DATA_DIR: dir, SW_FINGERPRINT_KEY: key }).collector.fingerprintKey, key)
+})

@@ -1,0 +1,43 @@
+import type { Consumer, Kafka } from 'kafkajs'
+
+/**
+ * Reads a topic from the beginning up to its current end and returns every record (used to restore
+ * compacted state before the live consumer starts). A throwaway group that never commits.
+ */
+export async function readToEnd(kafka: Kafka, topic: string, onRecord: (key: string, value: Buffer | null) => void): Promise<number> {
+  const admin = kafka.admin()
+  await admin.connect()
+  let ends: Map<number, bigint>
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic)
+    ends = new Map(offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]))
+  } finally {
+    await admin.disconnect()
+  }
+  if (ends.size === 0) return 0
+  const consumer: Consumer = kafka.consumer({ groupId: `restore-${topic}-${process.pid}-${Date.now()}`, allowAutoTopicCreation: false })
+  let count = 0
+  await consumer.connect()
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true })
+    await new Promise<void>((resolve, reject) => {
+      const remaining = new Set(ends.keys())
+      consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          for (const m of batch.messages) {
+            if (m.key) onRecord(m.key.toString(), m.value)
+            count++
+          }
+          const end = ends.get(batch.partition)
+          const last = batch.messages.at(-1)
+          if (end !== undefined && last && BigInt(last.offset) + 1n >= end) remaining.delete(batch.partition)
+          if (remaining.size === 0) resolve()
+        },
+      }).catch(reject)
+    })
+  } finally {
+    await consumer.disconnect()
+  }
+  return count
+}

@@ -1,0 +1,106 @@
+import { Kafka, logLevel, Partitioners, type ITopicConfig, type LogEntry, type Producer, type Message } from 'kafkajs'
+import type { KafkaConfig } from './config.js'
+import { SessionwatchError } from './errors.js'
+import type { Logger } from './log.js'
+
+export interface TopicNames {
+  logsIdp: string
+  logsGateway: string
+  issue: string
+  revoke: string
+  validate: string
+  dlq: string
+  detections: string
+  state: string
+  alertsDlq: string
+}
+
+export function topicNames(prefix: string): TopicNames {
+  const t = (name: string) => prefix + name
+  return {
+    logsIdp: t('logs.idp'),
+    logsGateway: t('logs.gateway'),
+    issue: t('auth.issue'),
+    revoke: t('auth.revoke'),
+    validate: t('auth.validate'),
+    dlq: t('auth.dlq'),
+    detections: t('auth.detections'),
+    state: t('detector.state'),
+    alertsDlq: t('auth.alerts.dlq'),
+  }
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000
+
+/**
+ * Every topic the pipeline uses, with the partitioning DESIGN.md implies: the three auth topics share one
+ * partition count and key (subject) so one detector owns all events of a user; detector.state is compacted.
+ */
+export function topicSpecs(config: KafkaConfig, names: TopicNames): ITopicConfig[] {
+  const spec = (topic: string, retentionDays: number, extra: Record<string, string> = {}): ITopicConfig => ({
+    topic,
+    numPartitions: config.partitions,
+    replicationFactor: config.replicationFactor,
+    configEntries: Object.entries({ 'retention.ms': String(retentionDays * DAY_MS), ...extra }).map(([name, value]) => ({ name, value })),
+  })
+  return [
+    spec(names.logsIdp, 3),
+    spec(names.logsGateway, 3),
+    spec(names.issue, 7),
+    spec(names.revoke, 7),
+    spec(names.validate, 7),
+    spec(names.dlq, 14),
+    spec(names.detections, 30),
+    spec(names.alertsDlq, 30),
+    { ...spec(names.state, 1), configEntries: [{ name: 'cleanup.policy', value: 'compact' }, { name: 'min.compaction.lag.ms', value: '60000' }] },
+  ]
+}
+
+export function createKafka(config: KafkaConfig, log: Logger): Kafka {
+  const kafkaLog = log.child({ component: 'kafkajs' })
+  return new Kafka({
+    clientId: config.clientId,
+    brokers: [...config.brokers],
+    logLevel: logLevel.WARN,
+    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
+    logCreator: () => (entry: LogEntry) => {
+      const { message, ...fields } = entry.log
+      const level = entry.level === logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : 'debug'
+      kafkaLog[level]({ namespace: entry.namespace, ...fields }, message)
+    },
+  })
+}
+
+/** Creates the missing topics; existing ones are left as they are. */
+export async function ensureTopics(kafka: Kafka, specs: ITopicConfig[]): Promise<void> {
+  const admin = kafka.admin()
+  try {
+    await admin.connect()
+    const existing = new Set(await admin.listTopics())
+    const missing = specs.filter((s) => !existing.has(s.topic))
+    if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true })
+  } catch (error) {
+    throw new SessionwatchError('KAFKA_UNAVAILABLE', `cannot create topics: ${(error as Error).message}`, { retriable: true, cause: error })
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+export function createProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
+  })
+}
+
+/** Sends and waits for every replica's acknowledgement; infrastructure failures become retriable errors. */
+export async function sendAll(producer: Producer, batches: { topic: string; messages: Message[] }[]): Promise<void> {
+  const topicMessages = batches.filter((b) => b.messages.length > 0)
+  if (topicMessages.length === 0) return
+  try {
+    await producer.sendBatch({ topicMessages, acks: -1 })
+  } catch (error) {
+    throw new SessionwatchError('KAFKA_PRODUCE_FAILED', `produce failed: ${(error as Error).message}`, { retriable: true, cause: error })
+  }
+}

@@ -1,0 +1,19 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+/** One registry per process, passed to the services that count things; no global default registry. */
+export function createMetrics() {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'sessionwatch_' })
+  return {
+    registry,
+    collected: new Counter({ name: 'sessionwatch_collector_records_total', help: 'Collector output by destination', labelNames: ['destination'], registers: [registry] }),
+    detected: new Counter({ name: 'sessionwatch_detections_total', help: 'Detections emitted', labelNames: ['detector', 'severity'], registers: [registry] }),
+    detectorEvents: new Counter({ name: 'sessionwatch_detector_events_total', help: 'Events scored by the detector', registers: [registry] }),
+    detectorSlots: new Gauge({ name: 'sessionwatch_detector_state_slots', help: 'State slots held by the detector', registers: [registry] }),
+    sinkRows: new Counter({ name: 'sessionwatch_sink_rows_total', help: 'Rows inserted into ClickHouse', labelNames: ['table'], registers: [registry] }),
+    sinkFlushSeconds: new Histogram({ name: 'sessionwatch_sink_flush_seconds', help: 'ClickHouse insert time per flush', registers: [registry] }),
+    deliveries: new Counter({ name: 'sessionwatch_alert_deliveries_total', help: 'Webhook delivery attempts by outcome', labelNames: ['outcome'], registers: [registry] }),
+  }
+}
+
+export type Metrics = ReturnType<typeof createMetrics>
