@@ -15,7 +15,7 @@ Usage: deploy/local/kafka.sh start|stop|status|restart|logs [-f]|--help
   logs     print the last 100 lines of the broker log (-f: follow)
 
 Environment (defaults):
-  KAFKA_VERSION          ${DEFAULT_VERSION}
+  KAFKA_VERSION          ${DEFAULT_VERSION} (4.x; the logging setup is log4j2)
   KAFKA_PORT             19092
   KAFKA_CONTROLLER_PORT  KAFKA_PORT+1
   KAFKA_HOME_DIR         <repo>/.cache/kafka   (jar cache, per version)
@@ -80,22 +80,27 @@ fetch_libs() {
   </dependencies>
 </project>
 EOF
-  if ! mvn -B -q -f "$work/pom.xml" "$DEP_PLUGIN:copy-dependencies" \
-      -DincludeScope=runtime -DoutputDirectory="$work/libs" >&2; then
-    rm -rf "$work"; die "Maven could not fetch org.apache.kafka:kafka_2.13:$KAFKA_VERSION"
-  fi
-  # The broker pom brings log4j-core and slf4j-api but no binding between them;
-  # without it every slf4j logger (most of the broker) is silently dropped.
-  local core binding
+  maven() {
+    mvn -B -q -Dstyle.color=never -f "$work/pom.xml" "$@" >"$work/mvn.log" 2>&1 ||
+      { cat "$work/mvn.log" >&2; rm -rf "$work"; die "Maven failed: $*"; }
+  }
+  maven "$DEP_PLUGIN:copy-dependencies" -DincludeScope=runtime -DoutputDirectory="$work/libs"
+  # The broker logs through slf4j, but its pom brings no slf4j binding (and before 4.1
+  # no log4j at all); without one every broker log line is silently dropped. Match
+  # the log4j the pom chose, else use the one the Kafka 4.0 distribution ships.
+  local core log4j=2.24.3 binding='log4j-slf4j2-impl' artifact
+  local -a extra=()
   core=$(find "$work/libs" -name 'log4j-core-*.jar' -print -quit)
-  [[ -n $core ]] || { rm -rf "$work"; die "no log4j-core among Kafka $KAFKA_VERSION dependencies"; }
-  core=${core##*/log4j-core-}
-  binding=log4j-slf4j2-impl
-  [[ -n $(find "$work/libs" -name 'slf4j-api-1.*.jar' -print -quit) ]] && binding=log4j-slf4j-impl
-  if ! mvn -B -q -f "$work/pom.xml" "$DEP_PLUGIN:copy" \
-      -Dartifact="org.apache.logging.log4j:$binding:${core%.jar}" -DoutputDirectory="$work/libs" >&2; then
-    rm -rf "$work"; die "Maven could not fetch $binding ${core%.jar}"
+  if [[ -n $core ]]; then
+    log4j=${core##*/log4j-core-}
+    log4j=${log4j%.jar}
+  else
+    extra=(log4j-api log4j-core)
   fi
+  [[ -n $(find "$work/libs" -name 'slf4j-api-1.*.jar' -print -quit) ]] && binding='log4j-slf4j-impl'
+  for artifact in "${extra[@]}" "$binding"; do
+    maven "$DEP_PLUGIN:copy" -Dartifact="org.apache.logging.log4j:$artifact:$log4j" -DoutputDirectory="$work/libs"
+  done
   touch "$work/libs/.complete"
   rm -rf "$LIB_DIR"
   mkdir -p "${LIB_DIR%/*}"
@@ -103,15 +108,18 @@ EOF
   rm -rf "$work"
 }
 
-# A pid only counts if it is still our broker: pids get reused after reboots/crashes.
+# A pid only counts while it is still this data dir's broker: pids get reused.
 running_pid() {
   local pid
   [[ -f $PID_FILE ]] || return 1
   pid=$(<"$PID_FILE")
-  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka' || return 1
+  [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -F "kafka.Kafka $PROPS" >/dev/null || return 1
   echo "$pid"
 }
+
+# A zombie counts as gone: under a PID 1 that never reaps, kill -0 would wait forever.
+alive() { local state; state=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) && [[ $state != Z ]]; }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -147,19 +155,12 @@ java_args() {
     -cp "$LIB_DIR/*")
 }
 
-# grep without -q reads to EOF, so tail never dies of SIGPIPE under pipefail.
-started_since() {
-  local offset=$1
-  (($(stat -c %s "$LOG_FILE") < offset)) && offset=0 # rolled over meanwhile
-  tail -c +"$((offset + 1))" "$LOG_FILE" | grep -F 'Kafka Server started' >/dev/null
-}
-
-show_logs_and_die() {
+print_logs() {
   local f
   for f in "$LOG_FILE" "$OUT_FILE"; do
     [[ -s $f ]] && { log "last 40 lines of $f:"; tail -n 40 "$f" >&2; }
   done
-  die "$1"
+  return 0
 }
 
 cmd_start() {
@@ -184,28 +185,38 @@ cmd_start() {
       head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$KAFKA_DATA_DIR/cluster-id"
     "${JAVA_ARGS[@]}" kafka.tools.StorageTool format --ignore-formatted \
         -t "$(<"$KAFKA_DATA_DIR/cluster-id")" -c "$PROPS" >"$OUT_FILE" 2>&1 ||
-      show_logs_and_die "formatting KRaft storage in $KAFKA_DATA_DIR/logs failed"
+      { print_logs; die "formatting KRaft storage in $KAFKA_DATA_DIR/logs failed"; }
   fi
 
-  # Only log lines written after this point count as "started".
-  local log_offset=0
-  [[ -f $LOG_FILE ]] && log_offset=$(stat -c %s "$LOG_FILE")
   log "starting Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (logs: $LOG_FILE)"
-  # setsid: a Ctrl-C aimed at the caller (or its process group ending) must not take the broker down.
-  # Without job control the child is no process-group leader, so setsid and nohup
-  # both exec in place and $! is the JVM's own pid.
+  # setsid: a Ctrl-C aimed at the caller must not take the broker down. Without job
+  # control the child leads no process group, so setsid and nohup exec in place and
+  # $! is the JVM's own pid.
   setsid nohup "${JAVA_ARGS[@]}" kafka.Kafka "$PROPS" </dev/null >"$OUT_FILE" 2>&1 &
-  echo $! >"$PID_FILE"
+  pid=$!
+  echo "$pid" >"$PID_FILE"
 
-  local deadline=$((SECONDS + KAFKA_START_TIMEOUT))
-  while ((SECONDS < deadline)); do
-    running_pid >/dev/null || { rm -f "$PID_FILE"; show_logs_and_die "broker exited during startup"; }
-    if port_open "$KAFKA_PORT" && [[ -f $LOG_FILE ]] && started_since "$log_offset"; then
-      return 0
-    fi
-    sleep 0.5
-  done
-  show_logs_and_die "broker not ready after ${KAFKA_START_TIMEOUT}s (still running as pid $(<"$PID_FILE"); run '$0 stop')"
+  # Ready means answering real requests with the group coordinator loaded (see KafkaReady.java).
+  # The probe starts right away, so its compile and JVM start overlap the broker's; its
+  # admin client retries until the listener opens.
+  "$JAVA" -Xmx128m -XX:TieredStopAtLevel=1 -cp "$LIB_DIR/*" "$SCRIPT_DIR/KafkaReady.java" \
+    "127.0.0.1:$KAFKA_PORT" "$((KAFKA_START_TIMEOUT * 1000))" >"$KAFKA_DATA_DIR/ready.out" 2>&1 &
+  local probe=$! deadline=$((SECONDS + KAFKA_START_TIMEOUT))
+  # alive, not running_pid: right after the fork the child has not exec'd java yet.
+  while alive "$pid" && alive "$probe" && ((SECONDS < deadline)); do sleep 0.3; done
+  if ! alive "$pid"; then
+    kill "$probe" 2>/dev/null || true
+    rm -f "$PID_FILE"; print_logs; die "broker exited during startup"
+  fi
+  if ! alive "$probe"; then
+    wait "$probe" && return 0
+    cat "$KAFKA_DATA_DIR/ready.out" >&2
+  fi
+  kill "$probe" 2>/dev/null || true
+  print_logs
+  # A half-started broker would hold the ports and the data dir lock: leave nothing behind.
+  cmd_stop
+  die "broker not ready within ${KAFKA_START_TIMEOUT}s (raise KAFKA_START_TIMEOUT on a slow machine)"
 }
 
 cmd_stop() {
@@ -214,12 +225,12 @@ cmd_stop() {
     rm -f "$PID_FILE"; log "not running"; return 0
   fi
   kill -TERM "$pid"
-  local deadline=$((SECONDS + KAFKA_STOP_TIMEOUT))
-  while kill -0 "$pid" 2>/dev/null; do
-    if ((SECONDS >= deadline)); then
-      log "no exit ${KAFKA_STOP_TIMEOUT}s after SIGTERM, sending SIGKILL to $pid"
+  local deadline=$((SECONDS + KAFKA_STOP_TIMEOUT)) signal=TERM
+  while alive "$pid"; do
+    if [[ $signal == TERM ]] && ((SECONDS >= deadline)); then
+      log "still running ${KAFKA_STOP_TIMEOUT}s after SIGTERM, sending SIGKILL to $pid"
       kill -KILL "$pid" 2>/dev/null || true
-      break
+      signal=KILL
     fi
     sleep 0.3
   done
