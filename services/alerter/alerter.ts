@@ -5,7 +5,7 @@ import { SEVERITIES } from '../../schemas/model.js'
 import type { Codecs } from '../shared/avro.js'
 import { requireSecret, type Config } from '../shared/config.js'
 import { SessionwatchError } from '../shared/errors.js'
-import { createProducer, sendAll, type TopicNames } from '../shared/kafka.js'
+import { createConsumer, createProducer, sendAll, type TopicNames } from '../shared/kafka.js'
 import type { Logger } from '../shared/log.js'
 import type { Metrics } from '../shared/metrics.js'
 import { retry } from '../shared/retry.js'
@@ -104,7 +104,7 @@ export function createAlerter(deps: AlerterDeps) {
       if (!deps.config.webhookUrl) log.warn('SW_WEBHOOK_URL is not set: detections are recorded but nobody is paged')
       producer = createProducer(deps.kafka)
       await producer.connect()
-      consumer = deps.kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false })
+      consumer = createConsumer(deps.kafka, deps.groupId)
       await consumer.connect()
       await consumer.subscribe({ topics: [deps.topics.detections], fromBeginning: true })
       await consumer.run({

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Consumer, Kafka, Producer } from 'kafkajs'
 import { requireSecret, type Config } from '../shared/config.js'
-import { createProducer, type TopicNames } from '../shared/kafka.js'
+import { createConsumer, createProducer, type TopicNames } from '../shared/kafka.js'
 import { requireBearer } from '../shared/http-auth.js'
 import type { Logger } from '../shared/log.js'
 import { retry } from '../shared/retry.js'
@@ -58,7 +58,7 @@ export function createCollector(deps: CollectorDeps) {
   }
 
   async function startRawConsumer(ingest: ReturnType<typeof createIngestor>) {
-    consumer = deps.kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false })
+    consumer = createConsumer(deps.kafka, deps.groupId)
     await consumer.connect()
     await consumer.subscribe({ topics: [deps.topics.logsIdp, deps.topics.logsGateway], fromBeginning: true })
     await consumer.run({

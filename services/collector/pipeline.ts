@@ -4,7 +4,7 @@ import type { Codecs } from '../shared/avro.js'
 import type { TopicNames } from '../shared/kafka.js'
 import type { LogFormat, RejectCode } from './formats/types.js'
 import type { Line } from './lines.js'
-import { dlqExcerpt } from './scrub.js'
+import { dlqExcerpt, scrubSecrets } from './scrub.js'
 import type { createNormalizer } from './normalize.js'
 
 export type Normalize = ReturnType<typeof createNormalizer>
@@ -24,7 +24,7 @@ export function createLineProcessor(format: LogFormat, deps: PipelineDeps) {
   return function processLine(line: Line, origin: string): LineOutcome {
     const rejectWith = (code: RejectCode, reason: string): LineOutcome => ({
       events: [],
-      reject: { code, reason, origin, format: format.name, input: dlqExcerpt(line.text), input_bytes: line.bytes, ts: deps.now() },
+      reject: { code, reason: scrubSecrets(reason), origin, format: format.name, input: dlqExcerpt(line.text), input_bytes: line.bytes, ts: deps.now() },
     })
     if (line.truncated) return rejectWith('LINE_TOO_LONG', `line of ${line.bytes} bytes exceeds the limit`)
     if (line.text.trim() === '') return { events: [] }

@@ -6,7 +6,7 @@ import { createDetectors } from '../../detectors/index.js'
 import type { Codecs } from '../shared/avro.js'
 import type { Config } from '../shared/config.js'
 import { readToEnd } from '../shared/consume.js'
-import { createProducer, sendAll, type TopicNames } from '../shared/kafka.js'
+import { createConsumer, createProducer, sendAll, type TopicNames } from '../shared/kafka.js'
 import type { Logger } from '../shared/log.js'
 import type { Metrics } from '../shared/metrics.js'
 import { dlqExcerpt } from '../collector/scrub.js'
@@ -39,6 +39,7 @@ export function createDetectorService(deps: DetectorServiceDeps) {
   let lastCheckpoint = 0
   // Batches and checkpoints take turns: a checkpoint must never see half a batch.
   const serial = new PQueue({ concurrency: 1 })
+  let timer: NodeJS.Timeout | undefined
   const subscribed = () => [deps.topics.revoke, deps.topics.issue, deps.topics.validate]
 
   async function checkpoint() {
@@ -67,7 +68,7 @@ export function createDetectorService(deps: DetectorServiceDeps) {
       })
       engine.restore([...restored].map(([key, state]) => ({ key, state })))
       log.info({ records, slots: engine.size }, 'detector state restored')
-      consumer = deps.kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false })
+      consumer = createConsumer(deps.kafka, deps.groupId)
       await consumer.connect()
       await consumer.subscribe({ topics: subscribed(), fromBeginning: true })
       await consumer.run({
@@ -104,8 +105,13 @@ export function createDetectorService(deps: DetectorServiceDeps) {
           await heartbeat()
         }),
       })
+      // A quiet stream still gets its last batches checkpointed and committed.
+      timer = setInterval(() => {
+        if (pending.size > 0 && serial.size === 0) serial.add(checkpoint).catch((error) => log.error({ err: error }, 'checkpoint failed'))
+      }, deps.config.checkpointIntervalMs)
     },
     async stop() {
+      clearInterval(timer)
       if (consumer && producer) {
         consumer.pause(subscribed().map((topic) => ({ topic })))
         await serial.add(() => checkpoint()).catch((error) => log.error({ err: error }, 'final checkpoint failed'))

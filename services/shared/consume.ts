@@ -1,4 +1,5 @@
 import type { Consumer, Kafka } from 'kafkajs'
+import { createConsumer } from './kafka.js'
 
 /**
  * Reads a topic from the beginning up to its current end and returns every record (used to restore
@@ -15,7 +16,7 @@ export async function readToEnd(kafka: Kafka, topic: string, onRecord: (key: str
     await admin.disconnect()
   }
   if (ends.size === 0) return 0
-  const consumer: Consumer = kafka.consumer({ groupId: `restore-${topic}-${process.pid}-${Date.now()}`, allowAutoTopicCreation: false })
+  const consumer: Consumer = createConsumer(kafka, `restore-${topic}-${process.pid}-${Date.now()}`)
   let count = 0
   await consumer.connect()
   try {

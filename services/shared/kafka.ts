@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners, type ITopicConfig, type LogEntry, type Producer, type Message } from 'kafkajs'
+import { Kafka, logLevel, Partitioners, type Consumer, type ITopicConfig, type LogEntry, type Producer, type Message } from 'kafkajs'
 import type { KafkaConfig } from './config.js'
 import { SessionwatchError } from './errors.js'
 import type { Logger } from './log.js'
@@ -103,4 +103,12 @@ export async function sendAll(producer: Producer, batches: { topic: string; mess
   } catch (error) {
     throw new SessionwatchError('KAFKA_PRODUCE_FAILED', `produce failed: ${(error as Error).message}`, { retriable: true, cause: error })
   }
+}
+
+/**
+ * A consumer in a group. maxWaitTimeInMs bounds how long an idle fetch (and so a clean shutdown) waits;
+ * the kafkajs default of 5 s would make every stop take 5 s.
+ */
+export function createConsumer(kafka: Kafka, groupId: string): Consumer {
+  return kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500, sessionTimeout: 30_000, heartbeatInterval: 3000 })
 }

@@ -4,7 +4,7 @@ import type { Codecs } from '../shared/avro.js'
 import type { ClickHouseClient } from '../shared/clickhouse.js'
 import type { Config } from '../shared/config.js'
 import { SessionwatchError } from '../shared/errors.js'
-import type { TopicNames } from '../shared/kafka.js'
+import { createConsumer, type TopicNames } from '../shared/kafka.js'
 import type { Logger } from '../shared/log.js'
 import type { Metrics } from '../shared/metrics.js'
 import { retry } from '../shared/retry.js'
@@ -75,7 +75,7 @@ export function createSink(deps: SinkDeps) {
   return {
     totals,
     async start() {
-      consumer = deps.kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false })
+      consumer = createConsumer(deps.kafka, deps.groupId)
       await consumer.connect()
       await consumer.subscribe({ topics, fromBeginning: true })
       await consumer.run({

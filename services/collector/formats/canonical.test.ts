@@ -41,6 +41,7 @@ test('fields the contract does not know are dropped, so nothing unexpected passe
 test('bad lines are rejected with a code and a reason naming the field', () => {
   const cases: [string, string, RegExp][] = [
     ['{"kind":', 'BAD_JSON', /not JSON/],
+    ['{"kind":sc_secretcookie}', 'BAD_JSON', /^not JSON( \(error at position \d+\))?$/],
     ['[1,2]', 'NOT_AN_OBJECT', /one JSON object/],
     ['{"ts":"2026-11-20T10:15:02Z","subject":"u"}', 'MISSING_FIELD', /kind/],
     ['{"kind":"VALIDATE","subject":"u"}', 'MISSING_FIELD', /^ts/],

@@ -3,7 +3,7 @@
 // a raw `token` (or an `authorization` header value) instead of `token_fp`; the collector fingerprints it.
 // Checked by a field table rather than a schema library: this parser is on the hot path of every replay.
 import { EVENT_KINDS, REVOKE_SCOPES, TOKEN_KINDS, VALIDATE_RESULTS, type EventKind } from '../../../schemas/model.js'
-import { accept, reject, type DraftEvent, type LogFormat, type ParseResult } from './types.js'
+import { accept, reject, rejectBadJson, type DraftEvent, type LogFormat, type ParseResult } from './types.js'
 
 type FieldType =
   | { t: 'text'; max: number }
@@ -72,7 +72,7 @@ export function createCanonicalFormat(): LogFormat {
       try {
         value = JSON.parse(line)
       } catch (error) {
-        return reject('BAD_JSON', `not JSON: ${(error as Error).message}`)
+        return rejectBadJson(error)
       }
       if (typeof value !== 'object' || value === null || Array.isArray(value)) return reject('NOT_AN_OBJECT', 'a line must be one JSON object')
       const record = value as Record<string, unknown>

@@ -43,3 +43,14 @@ export function reject(code: RejectCode, reason: string): ParseResult {
 export function accept(...events: DraftEvent[]): ParseResult {
   return { ok: true, events }
 }
+
+const JSON_ERROR_POSITION = /position (\d+)/
+
+/**
+ * A BAD_JSON rejection that says where, not what: V8's JSON.parse messages quote the text around the
+ * error, which may be part of a cookie or token.
+ */
+export function rejectBadJson(error: unknown): ParseResult {
+  const at = error instanceof Error ? JSON_ERROR_POSITION.exec(error.message) : null
+  return reject('BAD_JSON', at ? `not JSON (error at position ${at[1]})` : 'not JSON')
+}

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import type { AuthEvent } from '../schemas/model.js'
+import { createDetectionEngine } from './engine.js'
+import { createMultiNetworkDetector } from './multi-network.js'
+
+const MIN = 60_000
+const ev = (id: string, ts: number, session: string, asn: number, ua = 'Chrome'): AuthEvent => ({
+  event_id: id, kind: 'VALIDATE', action: 'request', ts, ingest_ts: 0, source: { system: 't' }, subject: 'u-' + session,
+  session_id: session, scopes: [], amr: [], net_flags: [], claims_unverified: false, ip: `10.0.${asn % 255}.1`,
+  ip_prefix: `10.0.${asn % 255}.0/24`, asn, ua_family: ua, os_family: 'Windows', device_type: 'desktop', result: 'OK',
+})
+const engine = () => createDetectionEngine([createMultiNetworkDetector() as never], { latenessMs: 5 * MIN, sweepEveryMs: MIN })
+
+test('state restored from a checkpoint continues exactly where the original left off', () => {
+  const original = engine()
+  original.process(ev('a', 0, 's1', 1))
+  const restored = engine()
+  restored.restore(original.takeChanges().map((c) => JSON.parse(JSON.stringify(c))))
+  const fromOriginal = original.process(ev('b', MIN, 's1', 2, 'python-requests'))
+  const fromRestored = restored.process(ev('b', MIN, 's1', 2, 'python-requests'))
+  assert.equal(fromRestored.length, 1)
+  assert.deepEqual(fromRestored, fromOriginal)
+})
+
+test('slots whose time has passed are evicted and reported as forgotten', () => {
+  const e = engine()
+  e.process(ev('a', 0, 's1', 1))
+  e.takeChanges()
+  assert.equal(e.size, 1)
+  e.process(ev('b', 3 * 60 * MIN, 's2', 1))
+  assert.equal(e.size, 1)
+  const changes = e.takeChanges()
+  assert.deepEqual(changes.find((c) => c.key.endsWith('s:s1')), { key: 'multi_network|s:s1', state: undefined })
+})
+
+test('detections are stamped with the event time offline and with the given time live', () => {
+  const offline = engine()
+  offline.process(ev('a', 0, 's1', 1))
+  assert.equal(offline.process(ev('b', MIN, 's1', 2, 'x'))[0]!.detected_ts, MIN)
+  const live = engine()
+  live.process(ev('a', 0, 's1', 1), 111)
+  assert.equal(live.process(ev('b', MIN, 's1', 2, 'x'), 999)[0]!.detected_ts, 999)
+})

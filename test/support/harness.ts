@@ -1,0 +1,131 @@
+// Shared set-up for integration and end-to-end tests: a fresh topic prefix, database and data directory
+// per test file, the real local broker (KAFKA_BROKERS, started by `make test`) and the real ClickHouse
+// engine, logs captured in memory so tests can prove what never reaches them.
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import type { Kafka } from 'kafkajs'
+import { createFormatRegistry } from '../../services/collector/formats/index.js'
+import { createIngestor } from '../../services/collector/ingest.js'
+import { createNormalizer } from '../../services/collector/normalize.js'
+import { replayFiles } from '../../services/collector/replay.js'
+import { createPipeline } from '../../services/pipeline.js'
+import { createCodecs } from '../../services/shared/avro.js'
+import { loadConfig, type Config, type Env } from '../../services/shared/config.js'
+import { readToEnd } from '../../services/shared/consume.js'
+import { createFingerprinter } from '../../services/shared/fingerprint.js'
+import { createKafka, createProducer, ensureTopics, topicNames, topicSpecs } from '../../services/shared/kafka.js'
+import { createLogger, type Logger } from '../../services/shared/log.js'
+
+export { waitFor } from '../../services/cli/wait-for.js'
+
+export function randomId(): string {
+  return randomBytes(4).toString('hex')
+}
+
+/** Environment for one isolated pipeline: its own topics, database and data directory. */
+export function testEnv(overrides: Env = {}): Env {
+  const id = randomId()
+  return {
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:19092',
+    SW_TOPIC_PREFIX: `t-${id}.`,
+    CLICKHOUSE_DATABASE: `sw_test_${id}`,
+    SW_DATA_DIR: mkdtempSync(join(tmpdir(), 'sw-test-')),
+    SW_LOCAL_SECRETS: '1',
+    SW_API_PORT: '0',
+    SW_INTAKE_PORT: '0',
+    SW_SINK_FLUSH_SECONDS: '0.2',
+    SW_CHECKPOINT_SECONDS: '0.5',
+    SW_WEBHOOK_TRIES: '3',
+    SW_WEBHOOK_BACKOFF_SECONDS: '0.05',
+    SW_LOG_LEVEL: 'info',
+    ...overrides,
+  }
+}
+
+/** A logger whose every line is kept, to assert what reached the logs. */
+export function capturingLogger(): { log: Logger; lines: string[] } {
+  const lines: string[] = []
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(chunk.toString())
+      done()
+    },
+  })
+  return { log: createLogger({ level: 'debug' }, sink), lines }
+}
+
+export async function startPipeline(env: Env, log: Logger) {
+  const config = loadConfig(env)
+  const pipeline = createPipeline(config, log)
+  await pipeline.start()
+  return { config, pipeline }
+}
+
+/** Replays lines through the same collector path as `sessionwatch replay`. */
+export async function replayLines(config: Readonly<Config>, lines: string[], log: Logger, format = 'canonical') {
+  const file = join(config.dataDir, `replay-${randomId()}.ndjson`)
+  writeFileSync(file, lines.join('\n') + '\n')
+  const kafka = createKafka(config.kafka, log)
+  const topics = topicNames(config.kafka.topicPrefix)
+  await ensureTopics(kafka, topicSpecs(config.kafka, topics))
+  const producer = createProducer(kafka)
+  await producer.connect()
+  try {
+    const now = () => Date.now()
+    const ingestor = createIngestor({
+      formats: createFormatRegistry(),
+      normalize: createNormalizer({ fingerprint: createFingerprinter(config.collector.fingerprintKey!), now }),
+      codecs: createCodecs(), topics, producer, now,
+    })
+    return await replayFiles(ingestor, [file], { format, maxLineBytes: config.collector.maxLineBytes, batchLines: 500 })
+  } finally {
+    await producer.disconnect()
+  }
+}
+
+/** Every record of a topic as raw bytes (key and value), for searching. */
+export async function topicBytes(kafka: Kafka, topic: string): Promise<Buffer[]> {
+  const out: Buffer[] = []
+  await readToEnd(kafka, topic, (key, value) => {
+    out.push(Buffer.from(key))
+    if (value) out.push(value)
+  })
+  return out
+}
+
+/** True once a consumer group has committed up to the end of every partition of the topics. */
+export async function groupCaughtUp(kafka: Kafka, groupId: string, topics: string[]): Promise<boolean> {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    const committed = await admin.fetchOffsets({ groupId, topics })
+    for (const topic of topics) {
+      const ends = await admin.fetchTopicOffsets(topic)
+      const mine = committed.find((c) => c.topic === topic)
+      for (const end of ends) {
+        const at = mine?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1'
+        const position = at === '-1' ? BigInt(end.low) : BigInt(at)
+        if (position < BigInt(end.high)) return false
+      }
+    }
+    return true
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
