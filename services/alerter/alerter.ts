@@ -9,6 +9,7 @@ import { createConsumer, createProducer, sendAll, type TopicNames } from '../sha
 import type { Logger } from '../shared/log.js'
 import type { Metrics } from '../shared/metrics.js'
 import { retry } from '../shared/retry.js'
+import { incidentId } from './incident.js'
 import { webhookPayload } from './payload.js'
 import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signBody } from './signature.js'
 
@@ -26,7 +27,8 @@ export interface AlerterDeps {
 /**
  * Detections at or above the configured severity become signed webhook calls. Each batch's offsets are
  * committed only once every delivery in it has succeeded or gone to auth.alerts.dlq after its last try.
- * The idempotency key is the incident (detection) id, so a receiver can drop redeliveries.
+ * Pages are per incident (one per stolen session, see incident.ts), and the incident id is the idempotency key,
+ * so neither a replay nor a redelivery pages twice.
  */
 export function createAlerter(deps: AlerterDeps) {
   const log = deps.log.child({ component: 'alerter' })
@@ -53,7 +55,7 @@ export function createAlerter(deps: AlerterDeps) {
             'content-type': 'application/json',
             [TIMESTAMP_HEADER]: String(timestamp),
             [SIGNATURE_HEADER]: signBody(secret, timestamp, body),
-            [IDEMPOTENCY_HEADER]: d.detection_id,
+            [IDEMPOTENCY_HEADER]: incidentId(d),
             'x-sessionwatch-attempt': String(attempt),
           },
         })
@@ -78,7 +80,7 @@ export function createAlerter(deps: AlerterDeps) {
   async function deliver(d: Detection): Promise<void> {
     try {
       await post(d)
-      delivered.add(d.detection_id)
+      delivered.add(incidentId(d))
       if (delivered.size > 100_000) delivered.delete(delivered.values().next().value!)
       stats.delivered++
       deps.metrics.deliveries.inc({ outcome: 'delivered' })
@@ -95,7 +97,7 @@ export function createAlerter(deps: AlerterDeps) {
   }
 
   function wanted(d: Detection): boolean {
-    return SEVERITIES.indexOf(d.severity) >= minRank && !delivered.has(d.detection_id)
+    return SEVERITIES.indexOf(d.severity) >= minRank && !delivered.has(incidentId(d))
   }
 
   return {
@@ -112,7 +114,7 @@ export function createAlerter(deps: AlerterDeps) {
         eachBatch: async ({ batch, heartbeat }) => {
           const detections = batch.messages.flatMap((m) => (m.value ? [deps.codecs.detection.decode(m.value)] : []))
           // One delivery per incident even when a batch repeats it (replays, redeliveries): the last version wins.
-          const due = deps.config.webhookUrl ? [...new Map(detections.filter(wanted).map((d) => [d.detection_id, d])).values()] : []
+          const due = deps.config.webhookUrl ? [...new Map(detections.filter(wanted).map((d) => [incidentId(d), d])).values()] : []
           stats.skipped += detections.length - due.length
           await Promise.all(due.map((d) => queue.add(() => deliver(d))))
           const last = batch.messages.at(-1)

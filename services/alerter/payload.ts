@@ -1,4 +1,5 @@
 import type { Detection } from '../../schemas/model.js'
+import { incidentId } from './incident.js'
 
 /** The generic webhook body (documented in README "Receiving alerts"). */
 export function webhookPayload(d: Detection, timelineBaseUrl: string) {
@@ -9,7 +10,7 @@ export function webhookPayload(d: Detection, timelineBaseUrl: string) {
       : `${timelineBaseUrl}/v1/timeline/user/${encodeURIComponent(d.subject ?? '')}`
   return {
     version: 1,
-    incident_id: d.detection_id,
+    incident_id: incidentId(d),
     detection_id: d.detection_id,
     detector: d.detector,
     severity: d.severity,

@@ -62,7 +62,9 @@ export function createDetectorService(deps: DetectorServiceDeps) {
       producer = createProducer(deps.kafka)
       await producer.connect()
       const restored = new Map<string, unknown>()
-      const records = await readToEnd(deps.kafka, deps.topics.state, (key, value) => {
+      const records = await readToEnd(deps.kafka, deps.topics.state, (rawKey, value) => {
+        if (!rawKey) return
+        const key = rawKey.toString('utf8')
         if (value === null) restored.delete(key)
         else restored.set(key, JSON.parse(value.toString('utf8')))
       })

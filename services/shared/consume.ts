@@ -5,7 +5,7 @@ import { createConsumer } from './kafka.js'
  * Reads a topic from the beginning up to its current end and returns every record (used to restore
  * compacted state before the live consumer starts). A throwaway group that never commits.
  */
-export async function readToEnd(kafka: Kafka, topic: string, onRecord: (key: string, value: Buffer | null) => void): Promise<number> {
+export async function readToEnd(kafka: Kafka, topic: string, onRecord: (key: Buffer | null, value: Buffer | null) => void): Promise<number> {
   const admin = kafka.admin()
   await admin.connect()
   let ends: Map<number, bigint>
@@ -27,7 +27,7 @@ export async function readToEnd(kafka: Kafka, topic: string, onRecord: (key: str
         autoCommit: false,
         eachBatch: async ({ batch }) => {
           for (const m of batch.messages) {
-            if (m.key) onRecord(m.key.toString(), m.value)
+            onRecord(m.key, m.value)
             count++
           }
           const end = ends.get(batch.partition)

@@ -81,7 +81,8 @@ export async function replayLines(config: Readonly<Config>, lines: string[], log
       normalize: createNormalizer({ fingerprint: createFingerprinter(config.collector.fingerprintKey!), now }),
       codecs: createCodecs(), topics, producer, now,
     })
-    return await replayFiles(ingestor, [file], { format, maxLineBytes: config.collector.maxLineBytes, batchLines: 500 })
+    const counts = await replayFiles(ingestor, [file], { format, maxLineBytes: config.collector.maxLineBytes, batchLines: 500 })
+    return { ...counts, file }
   } finally {
     await producer.disconnect()
   }
@@ -91,7 +92,7 @@ export async function replayLines(config: Readonly<Config>, lines: string[], log
 export async function topicBytes(kafka: Kafka, topic: string): Promise<Buffer[]> {
   const out: Buffer[] = []
   await readToEnd(kafka, topic, (key, value) => {
-    out.push(Buffer.from(key))
+    if (key) out.push(key)
     if (value) out.push(value)
   })
   return out
