@@ -15,7 +15,9 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
 
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	@# npm ci refuses this lock file: chdb names per-platform optional packages the registry does not serve,
+	@# so npm install (which honours the lock file for everything it can resolve) is used instead.
+	npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
 install: $(NODE_STAMP) ## install npm dependencies (npm ci)

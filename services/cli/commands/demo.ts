@@ -12,6 +12,7 @@ import { createCodecs } from '../../shared/avro.js'
 import { loadConfig, requireSecret } from '../../shared/config.js'
 import { createFingerprinter } from '../../shared/fingerprint.js'
 import { createKafka, createProducer } from '../../shared/kafka.js'
+import { createLogger } from '../../shared/log.js'
 import type { Command } from '../command.js'
 import { createProgress } from '../progress.js'
 import { waitFor } from '../wait-for.js'
@@ -40,8 +41,10 @@ export const demoCommand: Command = {
       SW_WEBHOOK_URL: receiver.url,
       SW_API_PORT: ctx.env.SW_API_PORT ?? '0',
       SW_INTAKE_PORT: ctx.env.SW_INTAKE_PORT ?? '0',
+      // The demo narrates on stdout; service logs would drown it unless asked for.
+      SW_LOG_LEVEL: ctx.env.SW_LOG_LEVEL ?? 'warn',
     })
-    const log = ctx.log()
+    const log = createLogger({ level: config.log.level })
     const scenario = generate({ users: Number(values.users), attacks: Number(values.attacks), requestsPerSession: 20, seed: 7, startMs: Date.parse('2026-11-20T08:00:00Z') })
     const dir = join(config.dataDir, 'demo')
     mkdirSync(dir, { recursive: true })
