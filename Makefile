@@ -9,7 +9,7 @@ export KAFKA_PORT ?= 19092
 export KAFKA_BROKERS ?= 127.0.0.1:$(KAFKA_PORT)
 export KAFKAJS_NO_PARTITIONER_WARNING := 1
 
-.PHONY: help install build demo test test-unit kafka-up kafka-down kafka-status bench clean
+.PHONY: help install build demo test test-unit kafka-up kafka-down kafka-status bench bench-parse clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -52,7 +52,10 @@ test: build ## every test: unit, integration (real Kafka + ClickHouse) and end-t
 	if [ "$$started" = 1 ]; then $(KAFKA) stop; fi; exit $$rc
 
 bench: build ## backtest throughput over a generated file of 200k+ events (median of 5 runs)
-	node dist/bench/backtest-bench.js
+	node dist/bench/backtest-bench.js --runs 5
+
+bench-parse: build ## collector throughput (parse, normalise, Avro) for Okta and Envoy lines (median of 5 runs)
+	node dist/bench/parse-bench.js --runs 5
 
 clean: ## remove build output, local data and the Kafka cache
 	rm -rf dist data .cache

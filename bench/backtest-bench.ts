@@ -1,15 +1,17 @@
 // `make bench`: sessionwatch backtest over a generated file of at least 200k events, several runs, medians.
 // Each run is a fresh process (what a user runs), so JIT warm-up is part of the figure.
-import { execFileSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
 import { median } from 'simple-statistics'
+import { numberArg } from './args.js'
+import { processEnv } from '../services/shared/config.js'
 import { generate } from '../services/generator/generate.js'
 import { packageRoot } from '../services/shared/paths.js'
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 5)
-const USERS = Number(process.env.BENCH_USERS ?? 6500)
+const RUNS = numberArg('--runs', 5)
+const USERS = numberArg('--users', 6500)
 const out = join(packageRoot, 'bench', 'out')
 mkdirSync(out, { recursive: true })
 const file = join(out, `backtest-${USERS}.ndjson`)
@@ -21,11 +23,12 @@ if (!existsSync(file)) {
 const runs: { events: number; parseRate: number; detectRate: number; total: number; detections: number }[] = []
 for (let i = 0; i < RUNS; i++) {
   const started = performance.now()
-  const stderr = execFileSync(process.execPath, [join(packageRoot, 'dist/services/cli/main.js'), 'backtest', file], {
-    env: { ...process.env, SW_LOCAL_SECRETS: '1', SW_DATA_DIR: out },
+  const run = spawnSync(process.execPath, [join(packageRoot, 'dist/services/cli/main.js'), 'backtest', file], {
+    env: { ...processEnv(), SW_LOCAL_SECRETS: '1', SW_DATA_DIR: out },
     stdio: ['ignore', 'ignore', 'pipe'],
-    maxBuffer: 64 * 1024 * 1024,
-  }).toString()
+  })
+  const stderr = run.stderr.toString()
+  if (run.status !== 0) throw new Error(`backtest failed (${run.status}): ${stderr}`)
   const total = (performance.now() - started) / 1000
   const m = /backtest: (\d+) events, (\d+) detections; parse [\d.]+ s \((\d+) events\/s\), detect [\d.]+ s \((\d+) events\/s\)/.exec(stderr)
   if (!m) throw new Error(`unexpected backtest output: ${stderr}`)

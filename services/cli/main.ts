@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // sessionwatch command line: parses arguments, builds configuration and logging once, runs one command.
 import { parseArgs } from 'node:util'
-import { describeSettings, loadConfig, type Config, type Env } from '../shared/config.js'
+import { describeSettings, loadConfig, processEnv, type Config, type Env } from '../shared/config.js'
 import { SessionwatchError, UsageError } from '../shared/errors.js'
 import { createLogger, type Logger } from '../shared/log.js'
 import type { Command, CommandContext } from './command.js'
@@ -90,5 +90,5 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(0)
   throw error
 })
-const exitCode = await main(process.argv.slice(2), process.env, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin })
+const exitCode = await main(process.argv.slice(2), processEnv(), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin })
 process.exitCode = exitCode

@@ -167,6 +167,11 @@ function parseEnvFile(text: string): Record<string, string> {
   return out
 }
 
+/** The process environment, for the entry points that hand it on (tests pass their own instead). */
+export function processEnv(): Env {
+  return process.env
+}
+
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const parsed = envSchema.safeParse(env)
   if (!parsed.success) {

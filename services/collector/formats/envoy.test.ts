@@ -159,21 +159,3 @@ test('unknown options are a configuration error at factory time', () => {
   assert.throws(() => createEnvoyFormat({ sessionCookie: ['x'] } as never), /envoy format options/)
   assert.throws(() => createEnvoyFormat({ apiKeyHeaders: ['bad header'] }), /apiKeyHeaders/)
 })
-
-test('parsing Envoy JSON costs a small multiple of JSON.parse itself (goal: 50k lines/s on one core)', (t) => {
-  const format = createEnvoyFormat()
-  const sample = [json[0]!, json[2]!, json[6]!, json[1]!]
-  const rate = (fn: (line: string) => unknown) => {
-    for (let i = 0; i < 5_000; i++) fn(sample[i % 4]!)
-    const n = 40_000
-    const start = process.hrtime.bigint()
-    for (let i = 0; i < n; i++) fn(sample[i % 4]!)
-    return n / (Number(process.hrtime.bigint() - start) / 1e9)
-  }
-  const parser = rate((line) => format.parse(line))
-  const baseline = rate((line) => JSON.parse(line))
-  t.diagnostic(`envoy parse ${Math.round(parser)} lines/s, JSON.parse alone ${Math.round(baseline)} lines/s`)
-  // A ratio, not an absolute rate, so a busy CI machine does not fail it: ~3.5× measured on an idle core,
-  // where JSON.parse alone does ~390k of these 1.1 KB lines/s, so the parser runs at ~110k lines/s.
-  assert.ok(baseline / parser < 8, `parse is ${(baseline / parser).toFixed(1)}× JSON.parse`)
-})

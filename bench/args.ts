@@ -1,0 +1,8 @@
+/** `--name value` from the command line, as a positive number, or the default. */
+export function numberArg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name)
+  if (i === -1) return fallback
+  const value = Number(process.argv[i + 1])
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} needs a positive number`)
+  return value
+}

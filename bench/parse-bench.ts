@@ -1,0 +1,54 @@
+// `make bench-parse`: collector throughput on one core — parse, normalise (fingerprint, address, user agent)
+// and Avro-encode — for Okta System Log JSON and Envoy JSON access logs. The fixture lines are repeated with
+// a fresh id, address and token per line so caches and deduplication do not flatter the figure.
+import { readFileSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { median } from 'simple-statistics'
+import { numberArg } from './args.js'
+import { createFormatRegistry } from '../services/collector/formats/index.js'
+import { createNormalizer } from '../services/collector/normalize.js'
+import { createCodecs } from '../services/shared/avro.js'
+import { createFingerprinter } from '../services/shared/fingerprint.js'
+import { fixturePath } from '../test/support/paths.js'
+
+const LINES = numberArg('--lines', 100_000)
+const RUNS = numberArg('--runs', 5)
+
+function variants(file: string, vary: (line: string, i: number) => string): string[] {
+  const base = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim().startsWith('{'))
+  return Array.from({ length: LINES }, (_, i) => vary(base[i % base.length]!, i))
+}
+
+const octet = (i: number, shift: number) => (i >> shift) & 255
+const inputs: Record<string, string[]> = {
+  okta: variants(fixturePath('formats', 'okta', 'system-log.ndjson'), (line, i) =>
+    line.replace(/"uuid":"[^"]+"/, `"uuid":"bench-${i}"`).replace(/"ipAddress":"\d+\.\d+\.\d+\.\d+"/, `"ipAddress":"81.${octet(i, 16)}.${octet(i, 8)}.${octet(i, 0)}"`)),
+  envoy: variants(fixturePath('formats', 'envoy', 'istio-json.ndjson'), (line, i) =>
+    line.replace(/"x_request_id":"[^"]+"/, `"x_request_id":"bench-${i}"`).replace(/Bearer [A-Za-z0-9._-]+/, `Bearer tok${i}abcdefgh`)
+      .replace(/"downstream_remote_address":"\d+\.\d+\.\d+\.\d+/, `"downstream_remote_address":"81.${octet(i, 16)}.${octet(i, 8)}.${octet(i, 0)}`)),
+}
+
+const formats = createFormatRegistry()
+const codecs = createCodecs()
+const results: Record<string, unknown> = { machine: `${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`, lines_per_run: LINES, runs: RUNS }
+for (const [name, lines] of Object.entries(inputs)) {
+  const format = formats.get(name)!
+  const rates: number[] = []
+  let events = 0
+  for (let run = 0; run < RUNS; run++) {
+    const normalize = createNormalizer({ fingerprint: createFingerprinter('bench-key-bench-key-bench-key-bench-key'), now: () => 0 })
+    events = 0
+    const started = process.hrtime.bigint()
+    for (const line of lines) {
+      const parsed = format.parse(line)
+      if (!parsed.ok) continue
+      for (let i = 0; i < parsed.events.length; i++) {
+        codecs.authEvent.encode(normalize(parsed.events[i]!, line, i))
+        events++
+      }
+    }
+    rates.push(lines.length / (Number(process.hrtime.bigint() - started) / 1e9))
+  }
+  results[name] = { median_lines_per_s: Math.round(median(rates)), events_per_run: events, runs_lines_per_s: rates.map(Math.round) }
+}
+console.log(JSON.stringify(results, null, 2))
