@@ -61,7 +61,10 @@ export function createAlerter(deps: AlerterDeps) {
         })
       } catch (error) {
         deps.metrics.deliveries.inc({ outcome: 'network_error' })
-        throw new SessionwatchError('WEBHOOK_UNAVAILABLE', `webhook unreachable: ${(error as Error).message}`, { retriable: true, cause: error })
+        // undici reports network failures as `TypeError: fetch failed` with the real error as its cause;
+        // keep only that cause, or the chain would read as a programmer error and never be retried.
+        const cause = error instanceof TypeError && error.cause ? error.cause : error
+        throw new SessionwatchError('WEBHOOK_UNAVAILABLE', `webhook unreachable: ${(cause as Error).message}`, { retriable: true, cause })
       }
       await response.arrayBuffer().catch(() => undefined)
       if (response.ok) return

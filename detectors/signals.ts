@@ -1,0 +1,176 @@
+// Facts about one event that several detectors compare: which network, client, device and place it came from,
+// whether the caller is a machine identity, and how to turn compact records of uses into Evidence.
+// Everything here is pure and allocation-light: it runs once per event per detector.
+import type { AuthEvent, Evidence } from '../schemas/model.js'
+import { widerPrefixOf } from './network-key.js'
+import { emptyEvidence } from './types.js'
+
+/**
+ * One use of a credential, as detectors keep it in their state: plain JSON, short fields, no raw event.
+ * `net` is the network key (operator, ASN or prefix), `client` the browser/OS/device-type triple.
+ */
+export interface Use {
+  id: string
+  ts: number
+  ip: string | null
+  prefix: string | null
+  asn: number | null
+  net: string | null
+  place: string | null
+  ua: string | null
+  client: string | null
+  device: string | null
+}
+
+export function useOf(event: AuthEvent): Use {
+  return {
+    id: event.event_id,
+    ts: event.ts,
+    ip: event.ip ?? null,
+    prefix: event.ip_prefix ?? null,
+    asn: event.asn ?? null,
+    net: networkOf(event),
+    place: placeOf(event),
+    ua: event.user_agent ?? null,
+    client: clientOf(event),
+    device: event.device_id ?? null,
+  }
+}
+
+/**
+ * The network an address belongs to: its operator when the ASN database names one (one operator often
+ * announces several ASNs: a carrier's regions, a secure web gateway's egress pools), else its ASN, else its
+ * prefix widened to /48 for IPv6. Never the raw address: honest clients change addresses all the time.
+ */
+export function networkOf(event: AuthEvent): string | null {
+  const operator = operatorOf(event.asn_org)
+  if (operator) return 'org:' + operator
+  if (event.asn != null) return 'AS' + event.asn
+  return event.ip_prefix ? widerPrefixOf(event.ip_prefix) : null
+}
+
+// Legal forms and filler words that differ between the ASNs of one operator ("Zscaler, Inc." / "ZSCALER INC").
+const ORG_FILLER = new Set(['inc', 'llc', 'ltd', 'limited', 'corp', 'corporation', 'co', 'company', 'sa', 'ag', 'gmbh', 'plc', 'bv', 'nv', 'srl', 'sas', 'spa', 'ab', 'as', 'oy', 'kk', 'pty', 'the', 'communications', 'network', 'networks', 'services', 'holdings', 'group', 'international'])
+
+/** A stable operator name from an ASN organisation: lower case, legal forms dropped, first two words. */
+export function operatorOf(org: string | null | undefined): string | null {
+  if (!org) return null
+  const words = org.toLowerCase().replace(/[^a-z0-9&\- ]+/g, ' ').split(/\s+/).filter((w) => w && !ORG_FILLER.has(w))
+  return words.length === 0 ? null : words.slice(0, 2).join(' ')
+}
+
+/** Browser family, OS family and device type: what stays the same across version upgrades. */
+export function clientOf(event: AuthEvent): string | null {
+  if (!event.ua_family && !event.os_family && !event.device_type) return null
+  return `${event.ua_family ?? '?'}/${event.os_family ?? '?'}/${event.device_type ?? '?'}`
+}
+
+export function placeOf(event: AuthEvent): string | null {
+  return event.country ? [event.city, event.country].filter(Boolean).join(', ') : null
+}
+
+export function countryOf(place: string | null): string | null {
+  return place ? (place.split(', ').at(-1) ?? null) : null
+}
+
+/** True when both values are known and differ: an unknown side is never evidence of a change. */
+export function differs<T>(a: T | null | undefined, b: T | null | undefined): boolean {
+  return a != null && b != null && a !== b
+}
+
+/** Both known and equal. */
+export function agrees<T>(a: T | null | undefined, b: T | null | undefined): boolean {
+  return a != null && b != null && a === b
+}
+
+/** Client triples differ on a known part (an unknown family or OS on one side does not count as a change). */
+export function clientsDiffer(a: string | null, b: string | null): boolean {
+  if (!a || !b) return false
+  const pa = a.split('/')
+  const pb = b.split('/')
+  return pa.some((x, i) => x !== '?' && pb[i] !== '?' && pb[i] !== undefined && x !== pb[i])
+}
+
+// Flags under which an address says nothing about where the person is (RFC 6598 CGNAT, RFC 1918, VPN exits,
+// iCloud Private Relay, Tor, data centres).
+const NOT_A_LOCATION = new Set(['vpn', 'relay', 'proxy', 'tor', 'hosting', 'private', 'cgnat', 'loopback', 'link_local'])
+const ANONYMISER = new Set(['vpn', 'relay', 'proxy', 'tor'])
+
+export function isLocatable(event: AuthEvent): boolean {
+  return event.lat != null && event.lon != null && !event.net_flags.some((f) => NOT_A_LOCATION.has(f))
+}
+
+export function isAnonymised(event: AuthEvent): boolean {
+  return event.net_flags.some((f) => ANONYMISER.has(f))
+}
+
+// Mobile operators geolocate a whole region to one gateway city, and hand devices between Wi-Fi and cellular.
+const MOBILE_ORG = /\b(mobile|mobility|wireless|cellular|lte|t-mobile|vodafone|telefonica|movistar|tim|o2|ee|three|hutchison|h3g|jio|airtel|telstra|optus|docomo|softbank|kddi|rogers|bell mobility|tmobile|verizon wireless|at&t mobility|sprint|us cellular|claro|vivo|mts|megafon|beeline|turkcell|safaricom|mtn)\b/i
+
+export function isMobileNetwork(event: AuthEvent): boolean {
+  return event.device_type === 'mobile' || event.device_type === 'tablet' || event.net_flags.includes('mobile') ||
+    event.net_flags.includes('cellular') || (!!event.asn_org && MOBILE_ORG.test(event.asn_org))
+}
+
+export function isAutomation(event: AuthEvent): boolean {
+  return event.device_type === 'automation'
+}
+
+/**
+ * Service accounts, API keys and CI runners call from many cloud addresses with tool user agents by design:
+ * the network and client signals say nothing about them. Subject patterns catch machine users that
+ * authenticate like people (a Keycloak "service-account-<client>" user, a "svc-" naming convention).
+ */
+export const DEFAULT_MACHINE_SUBJECTS: readonly string[] = [
+  '^svc[-_.]', '^sa[-_.]', '^ci[-_.]', '^bot[-_.]', '[-_.]bot@', '^service-account-', '^system:serviceaccount:',
+  '\\.iam\\.gserviceaccount\\.com$', '^[0-9a-f-]{36}@clients$',
+]
+
+export function createMachineIdentityTest(subjectPatterns: readonly string[]): (event: AuthEvent) => boolean {
+  const patterns = subjectPatterns.map((p) => new RegExp(p, 'i'))
+  return function isMachineIdentity(event) {
+    if (event.token_kind === 'service_account' || event.token_kind === 'api_key') return true
+    const subject = event.subject
+    return !!subject && patterns.some((p) => p.test(subject))
+  }
+}
+
+/** The credential a finding is about, for the alerter's one-page-per-session rule: session first, else token. */
+export function credentialKey(event: Pick<AuthEvent, 'session_id' | 'token_fp'>): string | null {
+  if (event.session_id) return 's:' + event.session_id
+  return event.token_fp ? 't:' + event.token_fp : null
+}
+
+export function roundScore(score: number): number {
+  return Math.min(1, Math.max(0, Math.round(score * 100) / 100))
+}
+
+/** Evidence from compact uses, each listed once, in the order given (the first is the reference use). */
+export function evidenceOf(uses: Use[], reasons: string[]): Evidence {
+  const e = emptyEvidence()
+  for (const u of uses) {
+    if (!e.event_ids.includes(u.id)) e.event_ids.push(u.id)
+    if (u.ip && !e.ips.includes(u.ip)) e.ips.push(u.ip)
+    if (u.prefix && !e.prefixes.includes(u.prefix)) e.prefixes.push(u.prefix)
+    if (u.asn != null && !e.asns.includes(u.asn)) e.asns.push(u.asn)
+    if (u.place && !e.places.includes(u.place)) e.places.push(u.place)
+    if (u.ua && !e.user_agents.includes(u.ua)) e.user_agents.push(u.ua)
+    e.times.push(u.ts)
+  }
+  e.reasons = reasons
+  return e
+}
+
+/** Appends to a bounded list, keeping the first entry (the reference) and the most recent ones. */
+export function pushBounded<T>(list: T[], item: T, max: number): T[] {
+  const out = [...list, item]
+  if (out.length > max) out.splice(1, out.length - max)
+  return out
+}
+
+/** Second factors as RFC 8176 names them, plus the names IdPs use in practice (Okta, Auth0, Entra). */
+export const SECOND_FACTORS: readonly string[] = ['mfa', 'otp', 'hwk', 'swk', 'sms', 'fido', 'webauthn', 'face', 'fpt', 'totp', 'push', 'tel', 'iris', 'retina', 'vbm', 'sc', 'pop', 'ngcmfa', 'rsa']
+
+export function hasSecondFactor(amr: readonly string[]): boolean {
+  return amr.some((m) => SECOND_FACTORS.includes(m.toLowerCase()))
+}
