@@ -1,0 +1,177 @@
+// The client presenting a token or session changes mid-session: another browser family, OS or device type
+// than the one it was issued to, or a script (curl, python-requests, Go-http-client, okhttp, a headless
+// browser) on a session issued to a browser. Versions are never compared: browsers update themselves
+// mid-session, and a cookie does not move between browsers without someone copying it.
+import type { AuthEvent } from '../schemas/model.js'
+import {
+  createMachineIdentityTest, credentialKey, DEFAULT_MACHINE_SUBJECTS, differs, evidenceOf, isAutomation,
+  roundScore, useOf, type Use,
+} from './signals.js'
+import { severityFor, type Detector, type Finding, type StepResult } from './types.js'
+
+export interface ClientDriftConfig {
+  /** A session is forgotten this long after its last use. */
+  idleMs: number
+  /** Distinct clients kept per session; the issuance client is always kept. */
+  maxClients: number
+  /**
+   * OAuth clients whose tokens are presented by a server on the user's behalf (a backend-for-frontend, an
+   * API aggregator): their tool user agents are by design, not drift.
+   */
+  exemptClientIds: readonly string[]
+  machineSubjects: readonly string[]
+  thresholds: { page: number; ticket: number }
+}
+
+export const DEFAULT_CLIENT_DRIFT: ClientDriftConfig = {
+  idleMs: 12 * 3600_000,
+  maxClients: 4,
+  exemptClientIds: [],
+  machineSubjects: DEFAULT_MACHINE_SUBJECTS,
+  thresholds: { page: 0.8, ticket: 0.5 },
+}
+
+interface Client {
+  family: string | null
+  os: string | null
+  type: string | null
+  automation: boolean
+  /** Seen on an ISSUE: this is the client the credential was issued to. */
+  issued: boolean
+  first: number
+  last: number
+  use: Use
+}
+
+export interface ClientDriftState {
+  subject: string | null
+  session_id: string | null
+  token_fp: string | null
+  clients: Client[]
+  incident_ts: number | null
+  reported_score: number
+}
+
+export function createClientDriftDetector(config: ClientDriftConfig = DEFAULT_CLIENT_DRIFT): Detector<ClientDriftState> {
+  const isMachine = createMachineIdentityTest(config.machineSubjects)
+  const exempt = new Set(config.exemptClientIds)
+  return {
+    name: 'client_drift',
+    slots(event) {
+      if (event.kind === 'REVOKE' || (event.result && event.result !== 'OK')) return []
+      if (!event.ua_family && !event.os_family && !event.device_type) return []
+      if (isMachine(event) || (event.client_id && exempt.has(event.client_id))) return []
+      const key = credentialKey(event)
+      return key ? [key] : []
+    },
+    step: function clientDrift(state, event, slot): StepResult<ClientDriftState> {
+      const s: ClientDriftState = state
+        ? { ...state, clients: state.clients.map((c) => ({ ...c })) }
+        : { subject: null, session_id: null, token_fp: null, clients: [], incident_ts: null, reported_score: 0 }
+      s.subject ??= event.subject ?? null
+      s.session_id ??= event.session_id ?? null
+      s.token_fp ??= event.token_fp ?? null
+      const seen = clientOf(event)
+      let own = s.clients.find((c) => sameClient(c, seen))
+      if (own) {
+        if (event.ts < own.first) { own.first = event.ts; own.use = useOf(event) }
+        own.last = Math.max(own.last, event.ts)
+        own.issued ||= seen.issued
+      } else {
+        own = seen
+        s.clients.push(own)
+      }
+      const origin = originOf(s.clients)
+      if (s.clients.length > config.maxClients) {
+        s.clients = [origin, ...s.clients.filter((c) => c !== origin).sort((a, b) => b.last - a.last).slice(0, config.maxClients - 1)]
+      }
+      // Judge every client against the issuance client: a late ISSUE (IdP logs arrive minutes after the
+      // gateway's) can change which client is the origin.
+      let best: { client: Client; score: number; reasons: string[]; confirmed: boolean } | null = null
+      for (const c of s.clients) {
+        if (c === origin) continue
+        const judged = judge(origin, c, config)
+        if (judged && (!best || judged.score > best.score)) best = { client: c, ...judged }
+      }
+      if (!best || best.score <= s.reported_score) return { state: s, findings: [] }
+      s.incident_ts ??= best.client.first
+      s.reported_score = best.score
+      return { state: s, findings: [toFinding(s, slot, origin, best.client, best.score, best.reasons, best.confirmed, config)] }
+    },
+    expiry: (state) => Math.max(...state.clients.map((c) => c.last)) + config.idleMs,
+  }
+}
+
+function clientOf(event: AuthEvent): Client {
+  return {
+    family: familyOf(event.ua_family), os: event.os_family ?? null, type: event.device_type ?? null,
+    automation: isAutomation(event), issued: event.kind === 'ISSUE', first: event.ts, last: event.ts, use: useOf(event),
+  }
+}
+
+/** "Mobile Safari", "Chrome Mobile", "Chrome WebView" are the same engine family as their desktop names. */
+function familyOf(family: string | null | undefined): string | null {
+  if (!family) return null
+  return family.toLowerCase().replace(/\b(mobile|webview)\b/g, '').replace(/\s+/g, ' ').trim() || null
+}
+
+/** Same client unless a part known on both sides differs. */
+function sameClient(a: Client, b: Client): boolean {
+  return !differs(a.family, b.family) && !differs(a.os, b.os) && !differs(a.type, b.type)
+}
+
+/** The client the credential was issued to: the earliest seen on an ISSUE, else the earliest seen at all. */
+function originOf(clients: Client[]): Client {
+  const issued = clients.filter((c) => c.issued)
+  const pool = issued.length > 0 ? issued : clients
+  return pool.reduce((a, b) => (b.first < a.first ? b : a))
+}
+
+function judge(origin: Client, c: Client, config: ClientDriftConfig): { score: number; reasons: string[]; confirmed: boolean } | null {
+  const reasons: string[] = []
+  let score: number
+  if (c.automation && !origin.automation) {
+    // The collector marks HTTP libraries and headless browsers as automation: a person's browser session
+    // replayed by a script is what infostealer and phishing-proxy tooling does.
+    score = 0.8
+    reasons.push(`automation client (${c.family ?? 'unknown tool'}) on a session issued to ${describe(origin)}`)
+  } else if (origin.automation) {
+    // A session issued to a script: a later browser or another tool is odd, not alarming.
+    score = 0.3
+    reasons.push(`client changed from ${describe(origin)} to ${describe(c)}`)
+  } else {
+    score = 0.45
+    if (differs(origin.family, c.family)) { score += 0.1; reasons.push(`browser family changed from ${origin.family} to ${c.family}`) }
+    if (differs(origin.os, c.os)) { score += 0.15; reasons.push(`operating system changed from ${origin.os} to ${c.os}`) }
+    if (differs(origin.type, c.type)) { score += 0.1; reasons.push(`device type changed from ${origin.type} to ${c.type}`) }
+  }
+  if (reasons.length === 0) return null
+  const otherNetwork = differs(origin.use.net, c.use.net)
+  const otherDevice = differs(origin.use.device, c.use.device)
+  if (otherNetwork) { score += 0.1; reasons.push('from another network than the issuance') }
+  if (otherDevice) { score += 0.1; reasons.push('different device id') }
+  score = roundScore(score)
+  // A drift is decisive when an independent fact agrees: the client changed and so did the network or device.
+  return { score, reasons, confirmed: score >= config.thresholds.page && (otherNetwork || otherDevice) }
+}
+
+function describe(c: Client): string {
+  return [c.family, c.os, c.type].filter(Boolean).join(' on ') || 'an unknown client'
+}
+
+function toFinding(s: ClientDriftState, slot: string, origin: Client, drifted: Client, score: number, reasons: string[], confirmed: boolean, config: ClientDriftConfig): Finding {
+  return {
+    detector: 'client_drift',
+    key: slot,
+    incident_ts: s.incident_ts!,
+    severity: severityFor(score, config.thresholds),
+    score,
+    confirmed,
+    subject: s.subject,
+    session_id: s.session_id,
+    token_fp: s.token_fp,
+    summary: `${slot.startsWith('t:') ? 'token' : 'session'} issued to ${describe(origin)} presented by ${describe(drifted)}`,
+    evidence: evidenceOf([origin.use, drifted.use], reasons),
+    first_malicious_ts: drifted.first,
+  }
+}
