@@ -1,17 +1,16 @@
 // Wires every service into one process (`sessionwatch up`) or one of them (`sessionwatch run <service>`).
 // Everything is built here once, at start-up; the services only receive the slices they need.
 import { createApi } from './api/api.js'
+import { createConfiguredNormalizer } from './collector/setup.js'
 import { createQueries } from './api/queries.js'
 import { createAlerter } from './alerter/alerter.js'
 import { createCollector } from './collector/collector.js'
 import { createFormatRegistry } from './collector/formats/index.js'
-import { createNormalizer } from './collector/normalize.js'
 import { createDetectorService } from './detector/detector.js'
 import { createSink } from './sink/sink.js'
 import { createCodecs } from './shared/avro.js'
 import { applySchema, createClickHouse, type ClickHouseClient } from './shared/clickhouse.js'
-import { requireSecret, type Config } from './shared/config.js'
-import { createFingerprinter } from './shared/fingerprint.js'
+import type { Config } from './shared/config.js'
 import { createKafka, ensureTopics, topicNames, topicSpecs } from './shared/kafka.js'
 import type { Logger } from './shared/log.js'
 import { createMetrics } from './shared/metrics.js'
@@ -40,8 +39,8 @@ export function createPipeline(config: Readonly<Config>, log: Logger, only: read
   const build: Record<ServiceName, (ch: ClickHouseClient | undefined) => Service> = {
     collector: () => createCollector({
       config: config.collector, kafka, topics, codecs, formats: createFormatRegistry(),
-      normalize: createNormalizer({ fingerprint: createFingerprinter(requireSecret(config.collector.fingerprintKey, 'SW_FINGERPRINT_KEY')), now }),
-      log, now, rawFormats: { idp: 'canonical', gateway: 'canonical' }, groupId: group('collector'),
+      normalize: createConfiguredNormalizer(config.collector, now),
+      log, now, rawFormats: config.collector.rawFormats, groupId: group('collector'),
     }),
     detector: () => createDetectorService({ config: config.detector, kafka, topics, codecs, log, metrics, now, groupId: group('detector') }),
     sink: (ch) => createSink({ config: config.sink, database: config.clickhouse.database, kafka, clickhouse: ch!, topics, codecs, log, metrics, groupId: group('sink') }),

@@ -47,10 +47,23 @@ export function createCollector(deps: CollectorDeps) {
       const format = request.query.format ?? 'canonical'
       if (!deps.formats.has(format)) return reply.code(400).send({ error: `unknown format '${format}'`, formats: [...deps.formats.keys()] })
       const body = typeof request.body === 'string' ? request.body : ''
-      const lines = splitBody(body, deps.config.maxLineBytes).map((line) => ({ line, origin: `http:${request.ip}#${line.number}` }))
+      // application/json is one document (an Okta event hook delivery, an SSF push): it may span lines and
+      // outgrow a log line, so the body limit bounds it. Everything else is newline-delimited records.
+      const whole = (request.headers['content-type'] ?? '').startsWith('application/json')
+      const records = whole ? [{ text: body, number: 1, bytes: Buffer.byteLength(body), truncated: false }] : splitBody(body, deps.config.maxLineBytes)
+      const lines = records.map((line) => ({ line, origin: `http:${request.ip}#${line.number}` }))
       const result = await ingest.ingest(format, lines)
       addCounts(counts, result)
       return reply.code(202).send({ accepted: result.issue + result.revoke + result.validate, rejected: result.dlq, skipped: result.skipped })
+    })
+    // Okta's one-time event hook verification: a GET carrying a challenge that must be echoed back
+    // (Okta event hooks guide, "One-time verification request"). Authenticated like every intake call.
+    server.get('/v1/events', async (request, reply) => {
+      const challenge = request.headers['x-okta-verification-challenge']
+      if (typeof challenge !== 'string' || challenge.length === 0 || challenge.length > 512) {
+        return reply.code(400).send({ error: 'GET is only for the Okta event hook verification challenge' })
+      }
+      return { verification: challenge }
     })
     await server.listen({ host: deps.config.host, port: deps.config.intakePort })
     const address = server.server.address()

@@ -65,9 +65,11 @@ test('an address that is not an IP literal is cleared rather than kept', () => {
 })
 
 test('enrichment fills place and network facts without overriding the source', () => {
-  const enriching = createNormalizer({ fingerprint, now: () => 0, enrichAddress: () => ({ asn: 64500, country: 'NL', net_flags: ['hosting'] }) })
-  const e = enriching({ ...base, subject: 'u', ip: '198.51.100.1', country: 'DE' }, 'l', 0)
-  assert.equal(e.asn, 64500)
-  assert.equal(e.country, 'DE')
-  assert.deepEqual(e.net_flags, ['hosting'])
+  const enriching = createNormalizer({ fingerprint, now: () => 0, enrichAddress: () => ({ asn: 64500, country: 'NL', city: 'Amsterdam', lat: 52.4, lon: 4.9, geo_accuracy_km: 50, net_flags: ['hosting'] }) })
+  const sourced = enriching({ ...base, subject: 'u', ip: '198.51.100.1', country: 'DE', lat: 52.5, lon: 13.4 }, 'l', 0)
+  assert.equal(sourced.asn, 64500)
+  assert.deepEqual([sourced.country, sourced.city, sourced.lat, sourced.geo_accuracy_km], ['DE', null, 52.5, null])
+  assert.deepEqual(sourced.net_flags, ['hosting'])
+  const bare = enriching({ ...base, subject: 'u', ip: '198.51.100.1' }, 'l', 0)
+  assert.deepEqual([bare.country, bare.city, bare.lat, bare.lon, bare.geo_accuracy_km], ['NL', 'Amsterdam', 52.4, 4.9, 50])
 })

@@ -67,13 +67,18 @@ export function createNormalizer(deps: NormalizerDeps) {
       event.ip_prefix = address.prefix
       const facts = deps.enrichAddress?.(address.ip)
       if (facts) {
-        event.asn ??= facts.asn ?? null
-        event.asn_org ??= facts.asn_org ?? null
-        event.country ??= facts.country ?? null
-        event.city ??= facts.city ?? null
-        event.lat ??= facts.lat ?? null
-        event.lon ??= facts.lon ?? null
-        event.geo_accuracy_km ??= facts.geo_accuracy_km ?? null
+        if (event.asn == null) {
+          event.asn = facts.asn ?? null
+          event.asn_org ??= facts.asn_org ?? null
+        }
+        // A place is taken whole from one source: the database's accuracy says nothing of the source's coordinates.
+        if (event.country == null && event.lat == null) {
+          event.country = facts.country ?? null
+          event.city = facts.city ?? null
+          event.lat = facts.lat ?? null
+          event.lon = facts.lon ?? null
+          event.geo_accuracy_km = facts.geo_accuracy_km ?? null
+        }
       }
       event.net_flags = union(event.net_flags, address.flags, facts?.net_flags ?? [])
     } else if (event.ip) {

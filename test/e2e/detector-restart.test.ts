@@ -1,16 +1,15 @@
 // A detector worker killed (SIGKILL, no goodbye) in the middle of an attack: the next worker restores the
 // state from detector.state before consuming, so the attack in flight is still detected, and only once.
 import assert from 'node:assert/strict'
+import { createConfiguredNormalizer } from '../../services/collector/setup.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import type { Detection } from '../../schemas/model.js'
 import { createFormatRegistry } from '../../services/collector/formats/index.js'
 import { createIngestor } from '../../services/collector/ingest.js'
-import { createNormalizer } from '../../services/collector/normalize.js'
 import { createCodecs } from '../../services/shared/avro.js'
 import { loadConfig } from '../../services/shared/config.js'
-import { createFingerprinter } from '../../services/shared/fingerprint.js'
 import { createKafka, createProducer, ensureTopics, topicNames, topicSpecs } from '../../services/shared/kafka.js'
 import { createLogger } from '../../services/shared/log.js'
 import { groupCaughtUp, randomId, testEnv, topicBytes, waitFor } from '../support/harness.js'
@@ -32,7 +31,7 @@ test('a killed detector worker resumes from its checkpoint: the attack in flight
   const now = () => Date.now()
   const ingestor = createIngestor({
     formats: createFormatRegistry(), codecs, topics, producer, now,
-    normalize: createNormalizer({ fingerprint: createFingerprinter(config.collector.fingerprintKey!), now }),
+    normalize: createConfiguredNormalizer(config.collector, now),
   })
   const workers: ChildProcess[] = []
   t.after(() => workers.forEach((w) => w.exitCode === null && w.kill('SIGKILL')))

@@ -95,6 +95,31 @@ describe('sessionwatch up as a process', () => {
     }, { ...WAIT, what: 'intake events in the timeline' })
   })
 
+  test('the intake answers the Okta event hook verification and takes a pretty-printed delivery as one document', async () => {
+    const intake = `http://${config.collector.host}:${config.collector.intakePort}/v1/events?format=okta`
+    const auth = { authorization: `Bearer ${config.collector.intakeToken}` }
+    const challenge = await fetch(intake, { headers: { ...auth, 'x-okta-verification-challenge': 'c-123' } })
+    assert.equal(challenge.status, 200)
+    assert.deepEqual(await challenge.json(), { verification: 'c-123' })
+    assert.equal((await fetch(intake, { headers: { 'x-okta-verification-challenge': 'c-123' } })).status, 401)
+    const userId = `00u${randomId()}`
+    const logEvent = (uuid: string, eventType: string, published: string) => ({
+      uuid, published, eventType, version: '0', severity: 'INFO', displayMessage: eventType,
+      actor: { id: userId, type: 'User', alternateId: 'ana@acme.example', displayName: 'Ana' },
+      client: { ipAddress: '73.14.46.203', userAgent: { rawUserAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0' } },
+      outcome: { result: 'SUCCESS' },
+      authenticationContext: { externalSessionId: `idx${userId}` },
+    })
+    const delivery = {
+      eventType: 'com.okta.event_hook', eventTypeVersion: '1.0', cloudEventsVersion: '0.1', contentType: 'application/json',
+      eventId: `hook-${randomId()}`, eventTime: '2026-11-22T10:00:05.000Z',
+      data: { events: [logEvent(`${userId}-1`, 'user.session.start', '2026-11-22T10:00:00.000Z'), logEvent(`${userId}-2`, 'user.session.end', '2026-11-22T10:30:00.000Z')] },
+    }
+    const posted = await fetch(intake, { method: 'POST', body: JSON.stringify(delivery, null, 2), headers: { ...auth, 'content-type': 'application/json' } })
+    assert.equal(posted.status, 202)
+    assert.deepEqual(await posted.json(), { accepted: 2, rejected: 0, skipped: 0 })
+  })
+
   test('the api refuses callers without its token, except for health', async () => {
     assert.equal((await api('/metrics', null)).status, 401)
     assert.equal((await api('/v1/stats', 'wrong-token-wrong-token-wrong-token')).status, 401)

@@ -2,6 +2,7 @@
 // per test file, the real local broker (KAFKA_BROKERS, started by `make test`) and the real ClickHouse
 // engine, logs captured in memory so tests can prove what never reaches them.
 import { randomBytes } from 'node:crypto'
+import { createConfiguredNormalizer } from '../../services/collector/setup.js'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -10,13 +11,11 @@ import { Writable } from 'node:stream'
 import type { Kafka } from 'kafkajs'
 import { createFormatRegistry } from '../../services/collector/formats/index.js'
 import { createIngestor } from '../../services/collector/ingest.js'
-import { createNormalizer } from '../../services/collector/normalize.js'
 import { replayFiles } from '../../services/collector/replay.js'
 import { createPipeline } from '../../services/pipeline.js'
 import { createCodecs } from '../../services/shared/avro.js'
 import { loadConfig, type Config, type Env } from '../../services/shared/config.js'
 import { readToEnd } from '../../services/shared/consume.js'
-import { createFingerprinter } from '../../services/shared/fingerprint.js'
 import { createKafka, createProducer, ensureTopics, topicNames, topicSpecs } from '../../services/shared/kafka.js'
 import { createLogger, type Logger } from '../../services/shared/log.js'
 
@@ -78,7 +77,7 @@ export async function replayLines(config: Readonly<Config>, lines: string[], log
     const now = () => Date.now()
     const ingestor = createIngestor({
       formats: createFormatRegistry(),
-      normalize: createNormalizer({ fingerprint: createFingerprinter(config.collector.fingerprintKey!), now }),
+      normalize: createConfiguredNormalizer(config.collector, now),
       codecs: createCodecs(), topics, producer, now,
     })
     const counts = await replayFiles(ingestor, [file], { format, maxLineBytes: config.collector.maxLineBytes, batchLines: 500 })

@@ -1,16 +1,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { createConfiguredNormalizer } from '../../collector/setup.js'
 import { join } from 'node:path'
 import { startWebhookReceiver } from '../../alerter/receiver.js'
 import { createQueries } from '../../api/queries.js'
 import { createFormatRegistry } from '../../collector/formats/index.js'
 import { createIngestor } from '../../collector/ingest.js'
-import { createNormalizer } from '../../collector/normalize.js'
 import { replayFiles } from '../../collector/replay.js'
 import { generate } from '../../generator/generate.js'
 import { createPipeline } from '../../pipeline.js'
 import { createCodecs } from '../../shared/avro.js'
 import { loadConfig, requireSecret } from '../../shared/config.js'
-import { createFingerprinter } from '../../shared/fingerprint.js'
 import { createKafka, createProducer } from '../../shared/kafka.js'
 import { createLogger } from '../../shared/log.js'
 import type { Command } from '../command.js'
@@ -65,7 +64,7 @@ export const demoCommand: Command = {
       const now = () => Date.now()
       const ingestor = createIngestor({
         formats: createFormatRegistry(),
-        normalize: createNormalizer({ fingerprint: createFingerprinter(requireSecret(config.collector.fingerprintKey, 'SW_FINGERPRINT_KEY')), now }),
+        normalize: createConfiguredNormalizer(config.collector, now),
         codecs: createCodecs(), topics: pipeline.topics, producer, now,
       })
       const progress = createProgress(ctx.stderr, 'replay')

@@ -1,8 +1,6 @@
 import type { AuthEvent } from '../../../schemas/model.js'
+import { createConfiguredNormalizer } from '../../collector/setup.js'
 import { createFormatRegistry } from '../../collector/formats/index.js'
-import { createNormalizer } from '../../collector/normalize.js'
-import { requireSecret } from '../../shared/config.js'
-import { createFingerprinter } from '../../shared/fingerprint.js'
 import { toCanonical } from '../canonical-json.js'
 import type { Command, CommandContext } from '../command.js'
 import { parseInputs, runBacktest, type ParseStats } from '../offline.js'
@@ -12,7 +10,7 @@ function offlineDeps(ctx: CommandContext) {
   const now = () => Date.now()
   return {
     formats: createFormatRegistry(),
-    normalize: createNormalizer({ fingerprint: createFingerprinter(requireSecret(config.collector.fingerprintKey, 'SW_FINGERPRINT_KEY')), now }),
+    normalize: createConfiguredNormalizer(config.collector, now),
     now,
     maxLineBytes: config.collector.maxLineBytes,
   }

@@ -1,11 +1,9 @@
 import { createFormatRegistry } from '../../collector/formats/index.js'
+import { createConfiguredNormalizer } from '../../collector/setup.js'
 import { createIngestor, type IngestCounts } from '../../collector/ingest.js'
-import { createNormalizer } from '../../collector/normalize.js'
 import { replayFiles } from '../../collector/replay.js'
 import { createCodecs } from '../../shared/avro.js'
-import { requireSecret } from '../../shared/config.js'
 import { UsageError } from '../../shared/errors.js'
-import { createFingerprinter } from '../../shared/fingerprint.js'
 import { createKafka, createProducer, ensureTopics, topicNames, topicSpecs } from '../../shared/kafka.js'
 import type { Command } from '../command.js'
 import { createProgress } from '../progress.js'
@@ -29,7 +27,7 @@ export const replayCommand: Command = {
     const now = () => Date.now()
     const ingestor = createIngestor({
       formats: createFormatRegistry(),
-      normalize: createNormalizer({ fingerprint: createFingerprinter(requireSecret(config.collector.fingerprintKey, 'SW_FINGERPRINT_KEY')), now }),
+      normalize: createConfiguredNormalizer(config.collector, now),
       codecs: createCodecs(), topics, producer, now,
     })
     const progress = createProgress(ctx.stderr, 'replay')
