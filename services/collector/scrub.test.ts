@@ -21,3 +21,16 @@ test('excerpts are bounded and say how much was cut', () => {
   assert.ok(out.length < 150)
   assert.match(out, /9900 more chars/)
 })
+
+test('a long run of letters before a credential is scrubbed in one pass (no quadratic backtracking)', () => {
+  const text = 'a'.repeat(200_000) + ' token=abcdefgh'
+  const out = scrubSecrets(text)
+  assert.ok(!out.includes('abcdefgh'))
+  assert.ok(out.startsWith('a'.repeat(200_000) + ' token='))
+})
+
+test('keys that merely contain a secret word in the middle are left alone, credential keys are not', () => {
+  assert.equal(scrubSecrets('{"tokenizer":"bpe"}'), '{"tokenizer":"bpe"}')
+  assert.equal(scrubSecrets('{"access_token":"at1"}'), '{"access_token":"[scrubbed]"}')
+  assert.equal(scrubSecrets('x-api-key: k123'), 'x-api-key: "[scrubbed]"')
+})
