@@ -1,10 +1,11 @@
-// At least 100 000 malformed and random lines through every parser and the rest of the collector path
+// At least 100 000 malformed and random lines (test/support/fuzz.ts) through every parser and the rest of the collector path
 // (normalise, Avro routing): nothing throws, and every line ends as events, a skip, or a DLQ record with a
 // code from the closed list.
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { garbage } from '../../test/support/fuzz.js'
 import { fixturePath } from '../../test/support/paths.js'
 import { createCodecs } from '../shared/avro.js'
 import { createFingerprinter } from '../shared/fingerprint.js'
@@ -15,33 +16,7 @@ import { createNormalizer } from './normalize.js'
 import { createLineProcessor, createRouter } from './pipeline.js'
 
 const PER_FORMAT = 7_000
-
-function createRandom(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-const NASTY = ['null', 'true', '-1', '1e400', '""', '"\\u0000"', '[]', '{}', '"9999-99-99T99:99:99Z"', '"' + 'x'.repeat(5000) + '"', '{"a":[[[[[[[[[[1]]]]]]]]]]}', '"😀"', '"\\ud800"', 'NaN']
-
-function mutate(line: string, rnd: () => number): string {
-  const at = Math.floor(rnd() * line.length)
-  switch (Math.floor(rnd() * 8)) {
-    case 0: return line.slice(0, at)
-    case 1: return line.slice(at)
-    case 2: return line.slice(0, at) + NASTY[Math.floor(rnd() * NASTY.length)] + line.slice(at)
-    case 3: return line.replace(/"[^"]*"\s*:\s*("[^"]*"|\d+|true|false|null)/, (m) => m.replace(/:\s*.*/, ':' + NASTY[Math.floor(rnd() * NASTY.length)]))
-    case 4: return line.replace(/\d/g, () => String(Math.floor(rnd() * 10)))
-    case 5: return Array.from({ length: Math.floor(rnd() * 200) }, () => String.fromCharCode(Math.floor(rnd() * 0xffff))).join('')
-    case 6: return '['.repeat(Math.floor(rnd() * 600)) + line
-    default: return line.split('').reverse().join('')
-  }
-}
+const MAX_LINE = 64 * 1024
 
 function seeds(format: string): string[] {
   let dir: string
@@ -59,13 +34,14 @@ test(`every format survives ${PER_FORMAT} mutated and random lines through the w
   const route = createRouter(createCodecs(), topicNames('fuzz.'))
   let total = 0
   for (const format of formats.values()) {
-    const rnd = createRandom(format.name.length * 7919)
-    const base = seeds(format.name)
+    const lines = garbage(seeds(format.name), PER_FORMAT, format.name.length * 7919)
     const processLine = createLineProcessor(format, { normalize, now: () => 0 })
     const outcomes = { events: 0, rejects: 0, skips: 0 }
     for (let i = 0; i < PER_FORMAT; i++) {
-      const text = mutate(base[i % base.length]!, rnd)
-      const outcome = processLine({ text, number: i + 1, bytes: Buffer.byteLength(text), truncated: false }, `fuzz:${i}`)
+      const text = lines[i]!
+      // As the line reader hands them over: cut at the line limit and flagged, like the collector reads files.
+      const bytes = Buffer.byteLength(text)
+      const outcome = processLine({ text: text.slice(0, MAX_LINE), number: i + 1, bytes, truncated: bytes > MAX_LINE }, `fuzz:${i}`)
       if (outcome.reject) {
         assert.ok((REJECT_CODES as readonly string[]).includes(outcome.reject.code), `${format.name}: ${outcome.reject.code}`)
         outcomes.rejects++
