@@ -5,10 +5,9 @@
 // and the per-type JSON schemas of github.com/auth0/auth0-log-schemas (schemas/log-types/*.schema.json).
 import type { EventKind, RevokeScope, TokenKind, ValidateResult } from '../../../schemas/model.js'
 import { accept, reject, type DraftEvent, type LogFormat, type ParseResult } from './types.js'
+import { isObject, obj, text, isoTime, coordinate, type Json } from './fields.js'
 
 const FORMAT = 'auth0'
-
-type Json = Record<string, unknown>
 
 interface Rule {
   kind: EventKind
@@ -164,28 +163,3 @@ function scopes(value: unknown): string[] {
   return s ? s.split(/\s+/).filter(Boolean).slice(0, 64) : []
 }
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function obj(value: unknown): Json | undefined {
-  return isObject(value) ? value : undefined
-}
-
-function text(value: unknown, max = 512): string | undefined {
-  if (typeof value !== 'string') return undefined
-  const s = value.trim()
-  return s.length > 0 && s.length <= max ? s : undefined
-}
-
-function isoTime(value: unknown): number | undefined {
-  if (typeof value !== 'string' || value.length < 10 || value.length > 40) return undefined
-  // A time without an offset is UTC here, never the collector's local time zone.
-  const s = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(value) ? value : value.replace(' ', 'T') + 'Z'
-  const ms = Date.parse(s)
-  return Number.isFinite(ms) && ms >= 0 ? ms : undefined
-}
-
-function coordinate(value: unknown, limit: number): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= limit ? value : undefined
-}

@@ -11,10 +11,9 @@
 import { isIP } from 'node:net'
 import type { ValidateResult } from '../../../schemas/model.js'
 import { accept, reject, type DraftEvent, type LogFormat, type ParseResult } from './types.js'
+import { isObject, obj, text, isoTime, type Json } from './fields.js'
 
 const FORMAT = 'cloudtrail'
-
-type Json = Record<string, unknown>
 
 // STS calls that hand out temporary credentials, and the action their ISSUE event carries.
 const ISSUING_CALLS: ReadonlyMap<string, string> = new Map([
@@ -185,23 +184,3 @@ function stsTime(value: unknown): number | undefined {
   return Number.isFinite(ms) && ms >= 0 ? ms : undefined
 }
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function obj(value: unknown): Json | undefined {
-  return isObject(value) ? value : undefined
-}
-
-function text(value: unknown, max = 512): string | undefined {
-  if (typeof value !== 'string') return undefined
-  const s = value.trim()
-  return s.length > 0 && s.length <= max ? s : undefined
-}
-
-function isoTime(value: unknown): number | undefined {
-  if (typeof value !== 'string' || value.length < 10 || value.length > 40) return undefined
-  const s = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(value) ? value : value.replace(' ', 'T') + 'Z'
-  const ms = Date.parse(s)
-  return Number.isFinite(ms) && ms >= 0 ? ms : undefined
-}

@@ -8,10 +8,9 @@
 import { isIP } from 'node:net'
 import type { ValidateResult } from '../../../schemas/model.js'
 import { accept, reject, type DraftEvent, type LogFormat, type ParseResult } from './types.js'
+import { isObject, obj, text, coordinate, type Json } from './fields.js'
 
 const FORMAT = 'entra'
-
-type Json = Record<string, unknown>
 
 type SignInKind = 'interactive' | 'nonInteractive' | 'servicePrincipal'
 
@@ -228,20 +227,6 @@ function asn(value: unknown): number | undefined {
   return typeof n === 'number' && Number.isInteger(n) && n > 0 && n < 2 ** 32 ? n : undefined
 }
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function obj(value: unknown): Json | undefined {
-  return isObject(value) ? value : undefined
-}
-
-function text(value: unknown, max = 512): string | undefined {
-  if (typeof value !== 'string') return undefined
-  const s = value.trim()
-  return s.length > 0 && s.length <= max ? s : undefined
-}
-
 /** Entra writes seven fractional digits ("…:30.1234567Z"); Date.parse keeps the milliseconds. */
 function timeOf(value: unknown): number | undefined {
   if (typeof value !== 'string' || value.length < 10 || value.length > 40) return undefined
@@ -250,6 +235,3 @@ function timeOf(value: unknown): number | undefined {
   return Number.isFinite(ms) && ms >= 0 ? ms : undefined
 }
 
-function coordinate(value: unknown, limit: number): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= limit ? value : undefined
-}

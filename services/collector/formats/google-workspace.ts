@@ -6,10 +6,9 @@
 // (developers.google.com/admin-sdk/reports/v1/appendix/activity/login and guides/manage-audit-login).
 import type { EventKind, RevokeScope, TokenKind, ValidateResult } from '../../../schemas/model.js'
 import { accept, reject, type DraftEvent, type LogFormat, type ParseResult } from './types.js'
+import { isObject, obj, text, isoTime, type Json } from './fields.js'
 
 const FORMAT = 'google-workspace'
-
-type Json = Record<string, unknown>
 
 interface Rule {
   kind: EventKind
@@ -149,23 +148,3 @@ function amrOf(params: Map<string, Json>, rule: Rule): string[] {
   return [...amr]
 }
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function obj(value: unknown): Json | undefined {
-  return isObject(value) ? value : undefined
-}
-
-function text(value: unknown, max = 512): string | undefined {
-  if (typeof value !== 'string') return undefined
-  const s = value.trim()
-  return s.length > 0 && s.length <= max ? s : undefined
-}
-
-function isoTime(value: unknown): number | undefined {
-  if (typeof value !== 'string' || value.length < 10 || value.length > 40) return undefined
-  const s = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(value) ? value : value.replace(' ', 'T') + 'Z'
-  const ms = Date.parse(s)
-  return Number.isFinite(ms) && ms >= 0 ? ms : undefined
-}

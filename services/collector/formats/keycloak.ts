@@ -9,10 +9,9 @@
 // Event types are org.keycloak.events.EventType; token details follow org.keycloak.events.Details.
 import type { EventKind, RevokeScope, TokenKind, ValidateResult } from '../../../schemas/model.js'
 import { accept, reject, type DraftEvent, type LogFormat, type ParseResult } from './types.js'
+import { isObject, obj, text as plainText, isoTime, type Json } from './fields.js'
 
 const FORMAT = 'keycloak'
-
-type Json = Record<string, unknown>
 
 /** One event in a common shape, whichever of the three inputs it came from. */
 interface KeycloakEvent {
@@ -305,23 +304,9 @@ function epochMillis(value: unknown): number | undefined {
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : undefined
 }
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function obj(value: unknown): Json | undefined {
-  return isObject(value) ? value : undefined
-}
-
+/** Like the shared reader, and the word "null" (which this vendor writes for absent values) is absent too. */
 function text(value: unknown, max = 512): string | undefined {
-  if (typeof value !== 'string') return undefined
-  const s = value.trim()
-  return s.length > 0 && s.length <= max && s !== 'null' ? s : undefined
+  const s = plainText(value, max)
+  return s === 'null' ? undefined : s
 }
 
-function isoTime(value: unknown): number | undefined {
-  if (typeof value !== 'string' || value.length < 10 || value.length > 40) return undefined
-  const s = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(value) ? value : value.replace(' ', 'T') + 'Z'
-  const ms = Date.parse(s)
-  return Number.isFinite(ms) && ms >= 0 ? ms : undefined
-}

@@ -7,10 +7,9 @@
 // "Refresh token rotation" (developer.okta.com/docs/guides/refresh-tokens/).
 import type { EventKind, RevokeScope, TokenKind, ValidateResult } from '../../../schemas/model.js'
 import { accept, reject, type DraftEvent, type LogFormat, type ParseResult } from './types.js'
+import { isObject, obj, text as plainText, isoTime, coordinate, type Json } from './fields.js'
 
 const FORMAT = 'okta'
-
-type Json = Record<string, unknown>
 
 /** Where the user an event is about is found: the actor, a User target (admin actions) or the token target. */
 type SubjectFrom = 'actor' | 'target' | 'token'
@@ -302,31 +301,10 @@ function mapValue(value: unknown): Json | undefined {
   return map
 }
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function obj(value: unknown): Json | undefined {
-  return isObject(value) ? value : undefined
-}
-
-/** A usable string. Okta writes the string "null" for absent values (client.zone, ipAddress, …). */
+/** Like the shared reader, and the word "null" (which this vendor writes for absent values) is absent too. */
 function text(value: unknown, max = 512): string | undefined {
-  if (typeof value !== 'string') return undefined
-  const s = value.trim()
-  return s.length > 0 && s.length <= max && s !== 'null' ? s : undefined
-}
-
-function isoTime(value: unknown): number | undefined {
-  if (typeof value !== 'string' || value.length < 10 || value.length > 40) return undefined
-  // A time without an offset is UTC here, never the collector's local time zone.
-  const s = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(value) ? value : value.replace(' ', 'T') + 'Z'
-  const ms = Date.parse(s)
-  return Number.isFinite(ms) && ms >= 0 ? ms : undefined
-}
-
-function coordinate(value: unknown, limit: number): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= limit ? value : undefined
+  const s = plainText(value, max)
+  return s === 'null' ? undefined : s
 }
 
 function asn(value: unknown): number | undefined {

@@ -7,10 +7,9 @@
 // ({"format": "complex", "user", "session", "device", "tenant", …}; drafts left "format" out), and the legacy
 // CAEP `subject` member inside the event. Event types follow OpenID CAEP 1.0 §3.
 import { accept, reject, type DraftEvent, type LogFormat, type ParseResult } from './types.js'
+import { isObject, obj, text, type Json } from './fields.js'
 
 const FORMAT = 'ssf'
-
-type Json = Record<string, unknown>
 
 const CAEP = 'https://schemas.openid.net/secevent/caep/event-type/'
 
@@ -170,16 +169,3 @@ function numericDate(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value < 1e11 ? value : undefined
 }
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function obj(value: unknown): Json | undefined {
-  return isObject(value) ? value : undefined
-}
-
-function text(value: unknown, max = 512): string | undefined {
-  if (typeof value !== 'string') return undefined
-  const s = value.trim()
-  return s.length > 0 && s.length <= max ? s : undefined
-}
