@@ -5,7 +5,7 @@
 import type { AuthEvent } from '../schemas/model.js'
 import {
   createMachineIdentityTest, credentialKey, DEFAULT_MACHINE_SUBJECTS, differs, evidenceOf, isAutomation,
-  roundScore, useOf, type Use,
+  createUseReader, roundScore, type Use,
 } from './signals.js'
 import { severityFor, type Detector, type Finding, type StepResult } from './types.js'
 
@@ -53,6 +53,7 @@ export interface ClientDriftState {
 }
 
 export function createClientDriftDetector(config: ClientDriftConfig = DEFAULT_CLIENT_DRIFT): Detector<ClientDriftState> {
+  const read = createUseReader()
   const isMachine = createMachineIdentityTest(config.machineSubjects)
   const exempt = new Set(config.exemptClientIds)
   return {
@@ -71,10 +72,10 @@ export function createClientDriftDetector(config: ClientDriftConfig = DEFAULT_CL
       s.subject ??= event.subject ?? null
       s.session_id ??= event.session_id ?? null
       s.token_fp ??= event.token_fp ?? null
-      const seen = clientOf(event)
+      const seen = clientOf(event, read.useOf(event))
       let own = s.clients.find((c) => sameClient(c, seen))
       if (own) {
-        if (event.ts < own.first) { own.first = event.ts; own.use = useOf(event) }
+        if (event.ts < own.first) { own.first = event.ts; own.use = seen.use }
         own.last = Math.max(own.last, event.ts)
         own.issued ||= seen.issued
       } else {
@@ -102,10 +103,10 @@ export function createClientDriftDetector(config: ClientDriftConfig = DEFAULT_CL
   }
 }
 
-function clientOf(event: AuthEvent): Client {
+function clientOf(event: AuthEvent, use: Use): Client {
   return {
     family: familyOf(event.ua_family), os: event.os_family ?? null, type: event.device_type ?? null,
-    automation: isAutomation(event), issued: event.kind === 'ISSUE', first: event.ts, last: event.ts, use: useOf(event),
+    automation: isAutomation(event), issued: event.kind === 'ISSUE', first: event.ts, last: event.ts, use,
   }
 }
 

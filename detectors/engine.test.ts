@@ -42,3 +42,16 @@ test('detections are stamped with the event time offline and with the given time
   live.process(ev('a', 0, 's1', 1), 111)
   assert.equal(live.process(ev('b', MIN, 's1', 2, 'x'), 999)[0]!.detected_ts, 999)
 })
+
+test('a slot kept alive by later events is evicted once it finally falls behind, and not before', () => {
+  const e = engine()
+  e.process(ev('a', 0, 's1', 1))
+  e.process(ev('b', 20 * MIN, 's1', 1))
+  e.process(ev('c', 40 * MIN, 's2', 1))
+  assert.equal(e.size, 2, 's1 was used at 20 min: its window runs to 50 min')
+  e.process(ev('d', 4 * 60 * MIN, 's3', 1))
+  assert.equal(e.size, 1)
+  e.process(ev('e', 5 * 60 * MIN, 's3', 1))
+  e.process(ev('f', 12 * 60 * MIN, 's4', 1))
+  assert.equal(e.size, 1, 's3 went too; only the newest slot is left')
+})

@@ -15,6 +15,8 @@ export interface EngineConfig {
 interface Slot {
   state: unknown
   expiry: number
+  /** The wheel bucket the key is filed under. */
+  bucket: number
 }
 
 export interface StateEntry {
@@ -35,18 +37,54 @@ export interface DetectionEngine {
 export function createDetectionEngine(detectors: Detector<unknown>[], config: EngineConfig): DetectionEngine {
   const slots = new Map<string, Slot>()
   const changed = new Set<string>()
+  // Expiry wheel: slot keys filed under the sweep bucket of their expiry. A key whose expiry moved is filed
+  // again and its old entry is skipped when swept, so a sweep touches only slots that may be due, not all.
+  const wheel = new Map<number, string[]>()
+  const bucketOf = (t: number) => Math.floor(t / config.sweepEveryMs)
   let maxTs = 0
-  let lastSweep = 0
+  let sweptBucket = Number.NEGATIVE_INFINITY
+
+  function file(key: string, slot: Slot) {
+    const bucket = bucketOf(slot.expiry)
+    if (slot.bucket === bucket) return
+    slot.bucket = bucket
+    const list = wheel.get(bucket)
+    if (list) list.push(key)
+    else wheel.set(bucket, [key])
+  }
+
+  function put(key: string, state: unknown, detector: Detector<unknown>) {
+    const existing = slots.get(key)
+    const slot: Slot = { state, expiry: detector.expiry(state), bucket: existing?.bucket ?? Number.NaN }
+    slots.set(key, slot)
+    file(key, slot)
+  }
 
   function sweep(now: number) {
     const horizon = now - config.latenessMs
-    for (const [key, slot] of slots) {
-      if (slot.expiry < horizon) {
-        slots.delete(key)
-        changed.add(key)
+    const last = bucketOf(horizon) - 1
+    if (!Number.isFinite(sweptBucket)) {
+      let first = last + 1
+      for (const bucket of wheel.keys()) first = Math.min(first, bucket)
+      sweptBucket = first - 1
+    }
+    for (let bucket = sweptBucket + 1; bucket <= last; bucket++) {
+      const keys = wheel.get(bucket)
+      if (!keys) continue
+      wheel.delete(bucket)
+      for (const key of keys) {
+        const slot = slots.get(key)
+        if (!slot || slot.bucket !== bucket) continue
+        if (slot.expiry < horizon) {
+          slots.delete(key)
+          changed.add(key)
+        } else {
+          slot.bucket = Number.NaN
+          file(key, slot)
+        }
       }
     }
-    lastSweep = now
+    sweptBucket = Math.max(sweptBucket, last)
   }
 
   return {
@@ -57,17 +95,24 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
       return maxTs - config.latenessMs
     },
     process(event, detectedTs) {
-      if (event.ts > maxTs) maxTs = event.ts
-      if (maxTs - lastSweep >= config.sweepEveryMs) sweep(maxTs)
+      if (event.ts > maxTs) {
+        maxTs = event.ts
+        if (bucketOf(maxTs - config.latenessMs) - 1 > sweptBucket) sweep(maxTs)
+      }
       const detections: Detection[] = []
       for (const detector of detectors) {
         for (const slotName of detector.slots(event)) {
           const key = detector.name + '|' + slotName
           const slot = slots.get(key)
           const { state, findings } = detector.step(slot?.state, event, slotName)
-          changed.add(key)
-          if (state === undefined) slots.delete(key)
-          else slots.set(key, { state, expiry: detector.expiry(state) })
+          if (state !== undefined) {
+            put(key, state, detector)
+            changed.add(key)
+          } else if (slot) {
+            // Only a slot that existed needs a deletion in the checkpoint.
+            slots.delete(key)
+            changed.add(key)
+          }
           for (const f of findings) {
             detections.push({
               detection_id: detectionId(f.detector, f.subject, f.key, f.incident_ts),
@@ -100,7 +145,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
         const detector = byName.get(key.slice(0, key.indexOf('|')))
         if (!detector) continue
         if (state === undefined) slots.delete(key)
-        else slots.set(key, { state, expiry: detector.expiry(state) })
+        else put(key, state, detector)
       }
     },
   }

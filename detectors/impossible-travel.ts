@@ -5,7 +5,7 @@
 import type { AuthEvent } from '../schemas/model.js'
 import {
   agrees, clientsDiffer, createMachineIdentityTest, credentialKey, DEFAULT_MACHINE_SUBJECTS, differs, evidenceOf,
-  isLocatable, isMobileNetwork, roundScore, useOf, type Use,
+  createUseReader, isLocatable, isMobileNetwork, roundScore, type Use,
 } from './signals.js'
 import { severityFor, type Detector, type Finding, type StepResult } from './types.js'
 
@@ -57,6 +57,7 @@ export interface ImpossibleTravelState {
 }
 
 export function createImpossibleTravelDetector(config: ImpossibleTravelConfig = DEFAULT_IMPOSSIBLE_TRAVEL): Detector<ImpossibleTravelState> {
+  const read = createUseReader()
   const isMachine = createMachineIdentityTest(config.machineSubjects)
   return {
     name: 'impossible_travel',
@@ -73,7 +74,7 @@ export function createImpossibleTravelDetector(config: ImpossibleTravelConfig = 
       s.subject ??= event.subject ?? null
       s.session_id ??= event.session_id ?? null
       s.token_fp ??= event.token_fp ?? null
-      const here: Fix = { lat: event.lat!, lon: event.lon!, acc: accuracyOf(event, config), first: event.ts, last: event.ts, use: useOf(event) }
+      const here: Fix = { lat: event.lat!, lon: event.lon!, acc: accuracyOf(event, config), first: event.ts, last: event.ts, use: read.useOf(event) }
       // A use joins a place it is consistent with (the circles overlap); otherwise it is a new place.
       let fix = s.fixes.find((f) => gapKm(f, here) <= 0)
       if (fix) {

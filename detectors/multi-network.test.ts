@@ -86,3 +86,60 @@ test('a replay of the same history yields the same detection ids, once per incid
   assert.deepEqual(first.map((d) => d.detection_id), second.map((d) => d.detection_id))
   assert.equal(new Set(first.map((d) => d.detection_id)).size, 1)
 })
+
+const vpn = { ip: '185.159.157.9', ip_prefix: '185.159.157.0/24', asn: 209103, asn_org: 'Proton AG', country: 'CH', city: 'Zurich', net_flags: ['vpn', 'hosting'] }
+const phoneOnCarrier = { ip: '172.58.10.4', ip_prefix: '172.58.10.0/24', asn: 21928, asn_org: 'T-Mobile USA, Inc.', country: 'US', city: 'Salt Lake City' }
+
+test('a commercial VPN switched on mid-session, same browser and device, is recorded only', () => {
+  const ds = run([event({ ts: 0 }), event({ ts: MIN, ...vpn }), event({ ts: 2 * MIN, ...vpn })])
+  assert.ok(ds.length <= 1)
+  assert.ok(ds.every((d) => d.severity === 'info'))
+})
+
+test('another browser arriving through a VPN exit still pages', () => {
+  const ds = run([event({ ts: 0 }), event({ ts: 5 * MIN, ...vpn, user_agent: 'Mozilla/5.0 (Windows NT 10.0; rv:128.0) Gecko/20100101 Firefox/128.0', ua_family: 'Firefox', device_id: undefined })])
+  assert.equal(ds.at(-1)!.severity, 'page')
+})
+
+test('a phone flapping between Wi-Fi and its carrier is recorded only, even when the networks alternate', () => {
+  const phone = { ua_family: 'Mobile Safari', os_family: 'iOS', device_type: 'mobile', device_id: 'p1' }
+  const ds = run([event({ ts: 0, ...phone }), event({ ts: 20_000, ...phone, ...phoneOnCarrier }), event({ ts: 40_000, ...phone }), event({ ts: 60_000, ...phone, ...phoneOnCarrier })])
+  assert.ok(ds.every((d) => d.severity === 'info'))
+})
+
+test('a dual-stack client alternating its IPv4 and IPv6 prefixes with no ASN known raises nothing', () => {
+  const v4 = { asn: null, ip: '73.14.1.10', ip_prefix: '73.14.1.0/24' }
+  const v6 = { asn: null, ip: '2601:281:8300:1::5', ip_prefix: '2601:281:8300:1::/64' }
+  assert.deepEqual(run([event({ ts: 0, ...v4 }), event({ ts: 10_000, ...v6 }), event({ ts: 20_000, ...v4 }), event({ ts: 30_000, ...v6 })]), [])
+})
+
+test('one operator announcing several ASNs (a secure web gateway) is one network', () => {
+  const zscaler = (asn: number, third: number) => ({ asn, asn_org: 'ZSCALER, INC.', ip: `165.225.${third}.1`, ip_prefix: `165.225.${third}.0/24` })
+  assert.deepEqual(run([event({ ts: 0, ...zscaler(22616, 1) }), event({ ts: 10_000, ...zscaler(53813, 2) }), event({ ts: 20_000, ...zscaler(62044, 3) })]), [])
+})
+
+test("the tenant's corporate egress, configured or flagged by the collector, is not an intruder for the same client", () => {
+  const office = { ip: '198.51.100.7', ip_prefix: '198.51.100.0/24', asn: 64500, asn_org: 'Acme Corp', country: 'US', city: 'Chicago' }
+  const configured = createMultiNetworkDetector({ ...DEFAULT_MULTI_NETWORK, knownNetworks: ['AS64500'] })
+  const engine = createDetectionEngine([configured as never], { latenessMs: 5 * MIN, sweepEveryMs: MIN })
+  const alternating = [event({ ts: 0 }), event({ ts: 10_000, ...office }), event({ ts: 20_000 }), event({ ts: 30_000, ...office })]
+  assert.deepEqual(alternating.flatMap((e) => engine.process(e)), [])
+  assert.deepEqual(run(alternating.map((e) => (e.asn === 64500 ? { ...e, net_flags: ['corporate'] } : e))), [])
+})
+
+test('service accounts and CI runners calling from many cloud addresses are not judged', () => {
+  const ci = (ts: number, asn: number) => event({ ts, ...attacker, subject: 'ci-deploy', token_kind: 'api_key', asn, asn_org: null, ip: `34.1.${asn % 200}.1`, ip_prefix: `34.1.${asn % 200}.0/24`, net_flags: ['hosting'] })
+  const history = [ci(0, 16509), ci(10_000, 15169), ci(20_000, 8075)]
+  assert.deepEqual(run(history), [])
+  assert.ok(run(history.map((e) => ({ ...e, subject: 'u1', token_kind: 'session_cookie' as const }))).length > 0, 'the same traffic on a person is judged')
+})
+
+test('a residential proxy copying the user agent and device id, interleaved with the victim, tickets; a different TLS stack pages', () => {
+  const proxy = { ip: '24.8.9.10', ip_prefix: '24.8.9.0/24', asn: 7018, asn_org: 'AT&T Services, Inc.', country: 'US', city: 'Dallas' }
+  const interleaved = (ja4: string | undefined) => run([
+    event({ ts: 0, ja4: 't13d1516h2_8daaf6152771_b0da82dd1658' }), event({ ts: 20_000, ...proxy, ja4 }),
+    event({ ts: 40_000, ja4: 't13d1516h2_8daaf6152771_b0da82dd1658' }), event({ ts: 60_000, ...proxy, ja4 }),
+  ])
+  assert.equal(interleaved(undefined).at(-1)!.severity, 'ticket')
+  assert.equal(interleaved('t13d1715h2_5b57614c22b0_3d5424432f57').at(-1)!.severity, 'page')
+})

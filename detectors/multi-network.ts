@@ -1,8 +1,17 @@
 // The same token or session presented from two or more networks within a sliding event-time window.
-// Networks are compared by ASN when known, else by address prefix (/24 IPv4, /48 IPv6), never by raw
-// address: an honest client changes addresses inside one provider all the time.
+// Networks are compared by operator or ASN when known, else by address prefix (/24 IPv4, /48 IPv6), never by
+// raw address: an honest client changes addresses inside one provider all the time.
+//
+// Honest people change networks too — a phone between Wi-Fi and its carrier, a laptop switching a VPN on,
+// a dual-stack home alternating IPv4 and IPv6, a traveller — and keep their browser and device while doing
+// so. A change of network alone is therefore only recorded; it takes a change of client, device or TLS stack,
+// a data-centre or VPN address suddenly carrying a browser session, or two networks used alternately, to
+// ask for a ticket or a page.
 import type { AuthEvent } from '../schemas/model.js'
-import { widerPrefixOf } from './network-key.js'
+import {
+  clientsDiffer, countryOf, createMachineIdentityTest, DEFAULT_MACHINE_SUBJECTS, differs, isAnonymised, isMobileNetwork,
+  createUseReader, placeOf,
+} from './signals.js'
 import { emptyEvidence, severityFor, type Detector, type Finding, type StepResult } from './types.js'
 
 export interface MultiNetworkConfig {
@@ -10,6 +19,12 @@ export interface MultiNetworkConfig {
   /** Two networks used alternately within this span count as concurrent use, not a handover. */
   concurrentMs: number
   maxSightings: number
+  /**
+   * The tenant's own egress networks ('AS64500', 'org:acme corp', or an address prefix as the collector
+   * writes it, '198.51.100.0/24'). Addresses the collector flags 'corporate' count as well.
+   */
+  knownNetworks: readonly string[]
+  machineSubjects: readonly string[]
   thresholds: { page: number; ticket: number }
 }
 
@@ -17,6 +32,8 @@ export const DEFAULT_MULTI_NETWORK: MultiNetworkConfig = {
   windowMs: 30 * 60_000,
   concurrentMs: 2 * 60_000,
   maxSightings: 8,
+  knownNetworks: [],
+  machineSubjects: DEFAULT_MACHINE_SUBJECTS,
   thresholds: { page: 0.8, ticket: 0.5 },
 }
 
@@ -28,12 +45,20 @@ interface Sighting {
   ua: string | null
   client: string | null
   device: string | null
+  ja4: string | null
   place: string | null
   first: number
   last: number
   event_id: string
   /** Sightings of other networks seen between this one's first and last use: interleaving. */
   interleaved: boolean
+  /** VPN, relay, proxy or Tor exit: the place is the exit's, not the person's. */
+  anon: boolean
+  /** A data centre that is not a VPN: no person browses from there. */
+  hosting: boolean
+  mobile: boolean
+  /** The tenant's own egress (configured, or flagged 'corporate' by the collector). */
+  known: boolean
 }
 
 export interface MultiNetworkState {
@@ -46,11 +71,16 @@ export interface MultiNetworkState {
 }
 
 export function createMultiNetworkDetector(config: MultiNetworkConfig = DEFAULT_MULTI_NETWORK): Detector<MultiNetworkState> {
+  const read = createUseReader()
+  const isMachine = createMachineIdentityTest(config.machineSubjects)
+  const known = new Set(config.knownNetworks)
   return {
     name: 'multi_network',
     slots(event) {
       if (event.kind === 'REVOKE' || !event.ip_prefix) return []
       if (event.result && event.result !== 'OK') return []
+      // Service accounts and CI runners call from many cloud addresses by design.
+      if (isMachine(event)) return []
       // One incident per session (or per token when there is no session): a stolen cookie must page once,
       // not once for the cookie and again for its session.
       if (event.session_id) return ['s:' + event.session_id]
@@ -63,7 +93,7 @@ export function createMultiNetworkDetector(config: MultiNetworkConfig = DEFAULT_
       s.subject ??= event.subject ?? null
       s.session_id ??= event.session_id ?? null
       s.token_fp ??= event.token_fp ?? null
-      const net = networkOf(event)
+      const net = read.networkOf(event)!
       const ts = event.ts
       let own = s.sightings.find((x) => x.net === net)
       if (own) {
@@ -71,11 +101,14 @@ export function createMultiNetworkDetector(config: MultiNetworkConfig = DEFAULT_
         own.first = Math.min(own.first, ts)
         own.last = Math.max(own.last, ts)
         own.ua ??= event.user_agent ?? null
+        own.ja4 ??= event.ja4 ?? null
       } else {
+        const anon = isAnonymised(event)
         own = {
           net, ip: event.ip ?? '', prefix: event.ip_prefix ?? '', asn: event.asn ?? null, ua: event.user_agent ?? null,
-          client: clientOf(event), device: event.device_id ?? null, place: placeOf(event), first: ts, last: ts,
-          event_id: event.event_id, interleaved: false,
+          client: clientOf(event), device: event.device_id ?? null, ja4: event.ja4 ?? null, place: placeOf(event), first: ts, last: ts,
+          event_id: event.event_id, interleaved: false, anon, hosting: !anon && event.net_flags.includes('hosting'),
+          mobile: isMobileNetwork(event), known: isKnown(event, net, known),
         }
         s.sightings.push(own)
       }
@@ -88,7 +121,8 @@ export function createMultiNetworkDetector(config: MultiNetworkConfig = DEFAULT_
       }
       const ordered = [...s.sightings].sort((a, b) => a.first - b.first)
       const origin = ordered[0]!
-      const intruders = ordered.slice(1)
+      const intruders = ordered.slice(1).filter((x) => !excused(origin, x))
+      if (intruders.length === 0) return { state: s, findings: [] }
       const { score, reasons } = scoreOf(origin, intruders, config)
       if (score <= s.reported_score) return { state: s, findings: [] }
       s.incident_ts ??= origin.first
@@ -100,9 +134,9 @@ export function createMultiNetworkDetector(config: MultiNetworkConfig = DEFAULT_
   }
 }
 
-function networkOf(event: AuthEvent): string {
-  if (event.asn != null) return 'AS' + event.asn
-  return widerPrefixOf(event.ip_prefix!)
+function isKnown(event: AuthEvent, net: string, known: Set<string>): boolean {
+  return event.net_flags.includes('corporate') || known.has(net) || (event.asn != null && known.has('AS' + event.asn)) ||
+    (!!event.ip_prefix && known.has(event.ip_prefix))
 }
 
 function clientOf(event: AuthEvent): string | null {
@@ -110,21 +144,52 @@ function clientOf(event: AuthEvent): string | null {
   return `${event.ua_family ?? '?'}/${event.os_family ?? '?'}/${event.device_type ?? '?'}`
 }
 
-function placeOf(event: AuthEvent): string | null {
-  return event.country ? [event.city, event.country].filter(Boolean).join(', ') : null
+/** Same browser and device as the origin: nothing about the person changed, only the road. */
+function samePerson(origin: Sighting, x: Sighting): boolean {
+  return !clientsDiffer(origin.client, x.client) && !differs(origin.device, x.device) && !differs(origin.ja4, x.ja4)
+}
+
+/**
+ * Network changes that are no evidence at all: the tenant's own egress with the same client, and a dual-stack
+ * client seen once by its IPv4 and once by its IPv6 prefix when no ASN says whether they are one provider.
+ */
+function excused(origin: Sighting, x: Sighting): boolean {
+  if (!samePerson(origin, x)) return false
+  if (x.known) return true
+  const family = (p: string) => (p.includes(':') ? 6 : 4)
+  return origin.asn === null && x.asn === null && family(origin.prefix) !== family(x.prefix)
 }
 
 function scoreOf(origin: Sighting, intruders: Sighting[], config: MultiNetworkConfig): { score: number; reasons: string[] } {
   const reasons = ['token or session used from more than one network']
   let score = 0.45
-  const differs = (pick: (x: Sighting) => string | null) => intruders.some((x) => pick(x) && pick(origin) && pick(x) !== pick(origin))
-  if (differs((x) => x.client)) { score += 0.25; reasons.push('different client (browser, OS or device type)') }
-  if (differs((x) => x.device)) { score += 0.15; reasons.push('different device id') }
-  if (differs((x) => x.place?.split(', ').at(-1) ?? null)) { score += 0.1; reasons.push('different country') }
-  const concurrent = [origin, ...intruders].some((x) => x.interleaved) ||
-    intruders.some((x) => x.first - origin.last < 0 && origin.last - x.first <= config.concurrentMs)
+  const differsOn = (pick: (x: Sighting) => string | null, eq: (a: string, b: string) => boolean = (a, b) => a === b) =>
+    intruders.some((x) => { const a = pick(origin); const b = pick(x); return a !== null && b !== null && !eq(a, b) })
+  const otherClient = intruders.some((x) => clientsDiffer(origin.client, x.client))
+  if (otherClient) { score += 0.25; reasons.push('different client (browser, OS or device type)') }
+  if (differsOn((x) => x.device)) { score += 0.15; reasons.push('different device id') }
+  if (differsOn((x) => x.ja4)) { score += 0.2; reasons.push('different TLS client (JA4 fingerprint)') }
+  // A VPN or relay exit's country is the exit's: only places of locatable addresses are compared.
+  if (!origin.anon && intruders.some((x) => !x.anon && differs(countryOf(origin.place), countryOf(x.place)))) {
+    score += 0.1
+    reasons.push('different country')
+  }
+  if (!origin.anon && !origin.hosting && intruders.some((x) => x.anon || x.hosting)) {
+    score += 0.1
+    reasons.push('a browser session suddenly carried by a data-centre or VPN address')
+  }
+  const person = intruders.every((x) => samePerson(origin, x))
+  // Wi-Fi and cellular trade places under a phone that keeps its browser: alternation there is a flapping radio.
+  const flapping = person && (origin.mobile || intruders.some((x) => x.mobile))
+  const concurrent = !flapping && ([origin, ...intruders].some((x) => x.interleaved) ||
+    intruders.some((x) => x.first - origin.last < 0 && origin.last - x.first <= config.concurrentMs))
   if (concurrent) { score += 0.2; reasons.push('networks used alternately (concurrent use, not a handover)') }
   if (intruders.length >= 2) { score += 0.05; reasons.push('three or more networks') }
+  if (person && !concurrent) {
+    // Handover, travel, a VPN switched on: the same browser and device on a new road is recorded, not alerted.
+    score = Math.min(score, 0.45)
+    reasons.push('same client and device throughout: a handover or a VPN, recorded only')
+  }
   return { score: Math.min(1, Math.round(score * 100) / 100), reasons }
 }
 

@@ -1,17 +1,21 @@
 // A revoked token, session or user still accepted by a validator after the revocation had time to propagate.
 // Each validator's propagation latency (its first rejection after the revoke) goes into the evidence.
 //
-// Slots: a revocation lives in the slot of what it revokes — 't:'+token_fp, 's:'+session_id or 'u:'+subject
-// (user- and client-wide revocations) — and every presentation is recorded in all the slots it can be matched
-// in, so a user-wide revoke reaches all of the user's sessions and a revoke is matched in exactly one slot
-// (one finding per revocation and credential). Presentations are kept as compact per-validator buckets for a
-// while, because a revocation can arrive after the validation it invalidates (IdP logs lag gateway logs).
+// Slots: everything about a user — their presentations, their revocations of any scope — lives in one slot
+// per subject ('u:'+subject), so a user-wide revoke reaches all of the user's sessions and a token or session
+// revoke finds its credential among them. Presentations that name no subject (a gateway that sees only an
+// opaque cookie) live in a slot per session ('s:') or, without a session, per token ('t:'); a revocation is
+// copied into those slots too, where it matches only those subject-less presentations. Every presentation is
+// in exactly one slot, so a revocation is matched once per credential: one finding.
+//
+// Presentations are kept for a while as compact per-validator buckets, because a revocation can arrive after
+// the validation it invalidates (IdP logs lag gateway logs by minutes).
 import type { AuthEvent, RevokeScope } from '../schemas/model.js'
-import { clientOf, credentialKey, evidenceOf, networkOf, roundScore, useOf, type Use } from './signals.js'
+import { credentialKey, createUseReader, evidenceOf, roundScore, withFirst, type Use } from './signals.js'
 import { severityFor, type Detector, type Finding, type StepResult } from './types.js'
 
 export interface RevokedAcceptedConfig {
-  /** Time a revocation may take to reach validators (caches, JWKS/introspection caches, edge replication). */
+  /** Time a revocation may take to reach validators (caches, introspection caches, edge replication). */
   allowanceMs: number
   /** Per-validator allowances, for validators with a known longer cache. */
   validatorAllowanceMs: Readonly<Record<string, number>>
@@ -25,6 +29,7 @@ export interface RevokedAcceptedConfig {
    * design. Introspected presentations (action 'introspect') are always covered.
    */
   sessionRevokesAccessTokens: boolean
+  /** Revocations kept per user: every logout is one. */
   maxRevocations: number
   maxBuckets: number
   maxNetworks: number
@@ -37,8 +42,8 @@ export const DEFAULT_REVOKED_ACCEPTED: RevokedAcceptedConfig = {
   rememberMs: 24 * 3600_000,
   lateRevokeMs: 15 * 60_000,
   sessionRevokesAccessTokens: false,
-  maxRevocations: 4,
-  maxBuckets: 12,
+  maxRevocations: 16,
+  maxBuckets: 16,
   maxNetworks: 8,
   thresholds: { page: 0.8, ticket: 0.5 },
 }
@@ -47,15 +52,16 @@ interface Revocation {
   id: string
   ts: number
   scope: RevokeScope
-  /** Set when this copy sits in a token slot only to reach presentations that name no session. */
-  tokenOnly: boolean
+  session_id: string | null
+  token_fp: string | null
+  jti: string | null
   client_id: string | null
   use: Use
   /** A login re-established this session id after the revocation (some servers keep the id). */
   reissued: number | null
   /** validator -> ms from the revocation to its first rejection. */
   latency: Record<string, number>
-  /** credential -> highest score reported for it. */
+  /** incident key (the revoked token, or the session) -> highest score reported for it. */
   hits: Record<string, number>
 }
 
@@ -64,10 +70,12 @@ interface Bucket {
   cred: string
   session_id: string | null
   token_fp: string | null
+  jti: string | null
   validator: string
   ok: boolean
   net: string | null
   client: string | null
+  /** A self-contained token checked locally (see sessionRevokesAccessTokens). */
   stateless: boolean
   issued_at: number | null
   client_id: string | null
@@ -81,13 +89,13 @@ export interface RevokedAcceptedState {
   subject: string | null
   revocations: Revocation[]
   buckets: Bucket[]
-  /** network -> first time this credential (or user) was seen on it. */
+  /** network -> first time the user (or credential) was seen on it. */
   nets: Record<string, number>
   /** client -> first time seen. */
   clients: Record<string, number>
   /**
-   * credential -> when it came to be (user slots: which credentials existed before a user-wide revoke); a
-   * login on the same session id after a revocation makes it new again.
+   * credential -> when it came to be: which credentials existed before a user-wide revoke. A login on the
+   * same session id after a revocation makes it new again.
    */
   creds: Record<string, number>
   last: number
@@ -102,17 +110,27 @@ interface Violation {
 }
 
 export function createRevokedAcceptedDetector(config: RevokedAcceptedConfig = DEFAULT_REVOKED_ACCEPTED): Detector<RevokedAcceptedState> {
+  const read = createUseReader()
   const allowanceFor = (validator: string) => config.validatorAllowanceMs[validator] ?? config.allowanceMs
 
   function covers(rev: Revocation, b: Bucket, s: RevokedAcceptedState): boolean {
-    if (rev.tokenOnly && b.session_id !== null) return false
-    if (rev.scope === 'token') return true
-    if (b.stateless && !config.sessionRevokesAccessTokens) return false
-    if (rev.scope === 'session') return true
-    // User- and client-wide: only credentials that existed before the revocation; a login after it is new.
-    const born = b.issued_at ?? s.creds[b.cred]
-    if (born === undefined || born >= rev.ts) return false
-    return rev.scope === 'user' || (rev.client_id !== null && rev.client_id === b.client_id)
+    switch (rev.scope) {
+      case 'token':
+        // The jti joins an IdP's record of the token with a gateway's fingerprint of it.
+        return (b.token_fp !== null && b.token_fp === rev.token_fp) || (b.jti !== null && b.jti === rev.jti)
+      case 'session': {
+        // A presentation naming the session, or (a gateway that sees only the cookie) naming the revoked cookie.
+        const same = b.session_id !== null ? b.session_id === rev.session_id : b.token_fp !== null && b.token_fp === rev.token_fp
+        return same && (!b.stateless || config.sessionRevokesAccessTokens)
+      }
+      default: {
+        if (b.stateless && !config.sessionRevokesAccessTokens) return false
+        // User- and client-wide: only credentials that existed before the revocation; a login after it is new.
+        const born = b.issued_at ?? s.creds[b.cred]
+        if (born === undefined || born >= rev.ts) return false
+        return rev.scope === 'user' || (rev.client_id !== null && rev.client_id === b.client_id)
+      }
+    }
   }
 
   /**
@@ -144,9 +162,9 @@ export function createRevokedAcceptedDetector(config: RevokedAcceptedConfig = DE
       `${rev.scope} revocation at ${new Date(rev.ts).toISOString()} still accepted by ${bucket.validator} ${Math.round((v.at - rev.ts) / 1000)} s later (allowance ${Math.round(allowance / 1000)} s)`,
     ]
     let score = 0.6
-    // Networks and clients this credential (or user) had used up to the revocation: the owner's.
-    const knownNets = Object.entries(s.nets).filter(([, first]) => first <= rev.ts).map(([net]) => net)
-    const knownClients = Object.entries(s.clients).filter(([, first]) => first <= rev.ts).map(([c]) => c)
+    // Networks and clients the owner had used up to the revocation.
+    const knownNets = Object.keys(s.nets).filter((net) => s.nets[net]! <= rev.ts)
+    const knownClients = Object.keys(s.clients).filter((c) => s.clients[c]! <= rev.ts)
     const newNetwork = knownNets.length > 0 && bucket.net !== null && !knownNets.includes(bucket.net)
     const newClient = knownClients.length > 0 && bucket.client !== null && !knownClients.includes(bucket.client)
     if (newNetwork) { score += 0.3; reasons.push(`accepted from a network not used before the revocation (${bucket.net})`) }
@@ -162,78 +180,77 @@ export function createRevokedAcceptedDetector(config: RevokedAcceptedConfig = DE
     name: 'revoked_accepted',
     slots(event) {
       if (event.kind === 'REVOKE') return revocationSlots(event)
-      const out: string[] = []
-      if (event.token_fp) out.push('t:' + event.token_fp)
-      if (event.session_id) out.push('s:' + event.session_id)
-      if (event.subject) out.push('u:' + event.subject)
-      if (event.kind === 'ISSUE') return out.filter((x) => !x.startsWith('t:'))
-      return event.validator || event.kind === 'VALIDATE' ? out : []
+      if (event.kind === 'VALIDATE' || (event.kind === 'ISSUE' && event.subject)) return [presentationSlot(event)].filter((x) => x !== null)
+      return []
     },
-    step: function revokedAccepted(state, event, slot): StepResult<RevokedAcceptedState> {
+    step: function revokedAccepted(state, event): StepResult<RevokedAcceptedState> {
       const s: RevokedAcceptedState = state
         ? {
+            // Copy on write: buckets are copied when touched (record), maps when they change (withFirst).
             ...state,
-            revocations: state.revocations.map((r) => ({ ...r, latency: { ...r.latency }, hits: { ...r.hits } })),
-            buckets: state.buckets.map((b) => ({ ...b })),
-            nets: { ...state.nets }, clients: { ...state.clients }, creds: { ...state.creds },
+            revocations: state.revocations.length === 0 ? state.revocations : state.revocations.map((r) => ({ ...r, latency: { ...r.latency }, hits: { ...r.hits } })),
+            buckets: [...state.buckets],
           }
         : { subject: null, revocations: [], buckets: [], nets: {}, clients: {}, creds: {}, last: 0 }
       s.subject ??= event.subject ?? null
       s.last = Math.max(s.last, event.ts)
-      const net = networkOf(event)
-      const client = clientOf(event)
+      const use = read.useOf(event)
       let violations: Violation[] = []
 
       if (event.kind === 'REVOKE') {
         if (s.revocations.some((r) => r.id === event.event_id)) return { state: s, findings: [] }
         const rev: Revocation = {
-          id: event.event_id, ts: event.ts, scope: scopeOf(event)!, tokenOnly: slot.startsWith('t:') && scopeOf(event) !== 'token',
-          client_id: event.client_id ?? null, use: useOf(event), reissued: null, latency: {}, hits: {},
+          id: event.event_id, ts: event.ts, scope: scopeOf(event)!, session_id: event.session_id ?? null, token_fp: event.token_fp ?? null, jti: event.jti ?? null,
+          client_id: event.client_id ?? null, use, reissued: null, latency: {}, hits: {},
         }
-        s.revocations.push(rev)
-        s.revocations.sort((a, b) => a.ts - b.ts)
-        if (s.revocations.length > config.maxRevocations) s.revocations.splice(0, s.revocations.length - config.maxRevocations)
+        s.revocations = [...s.revocations, rev].sort((a, b) => a.ts - b.ts).slice(-config.maxRevocations)
         // The owner asked for the revocation from here: this network and client are theirs.
-        remember(s.nets, net, event.ts, config.maxNetworks)
-        remember(s.clients, client, event.ts, config.maxNetworks)
+        s.nets = withFirst(s.nets, use.net, event.ts, config.maxNetworks)
+        s.clients = withFirst(s.clients, use.client, event.ts, config.maxNetworks)
         violations = match(rev, s.buckets, s)
       } else if (event.kind === 'ISSUE') {
         const cred = credentialKey(event)
-        const login = event.action === 'login'
-        if (cred && slot.startsWith('u:')) {
+        if (cred && event.action === 'login') {
           // A fresh login after a user-wide revocation is a new credential even when the server kept the id.
-          const reborn = login && s.revocations.some((r) => r.ts < event.ts && (s.creds[cred] ?? Infinity) < r.ts)
-          if (reborn) s.creds[cred] = event.ts
-          else remember(s.creds, cred, event.ts, 2 * config.maxBuckets)
+          if (s.revocations.some((r) => r.ts < event.ts && (s.creds[cred] ?? Infinity) < r.ts)) s.creds = { ...s.creds, [cred]: event.ts }
+          for (const r of s.revocations) {
+            if (r.scope === 'session' && r.session_id !== null && r.session_id === event.session_id && event.ts > r.ts && (r.reissued === null || event.ts < r.reissued)) r.reissued = event.ts
+          }
         }
-        if (login && slot.startsWith('s:')) {
-          for (const r of s.revocations) if (r.scope === 'session' && event.ts > r.ts && (r.reissued === null || event.ts < r.reissued)) r.reissued = event.ts
-        }
-        remember(s.nets, net, event.ts, config.maxNetworks)
-        remember(s.clients, client, event.ts, config.maxNetworks)
+        if (cred) s.creds = withFirst(s.creds, cred, event.ts, 2 * config.maxBuckets)
+        s.nets = withFirst(s.nets, use.net, event.ts, config.maxNetworks)
+        s.clients = withFirst(s.clients, use.client, event.ts, config.maxNetworks)
       } else {
         const cred = credentialKey(event)
         if (!cred) return { state, findings: [] }
-        if (slot.startsWith('u:')) remember(s.creds, cred, event.ts, 2 * config.maxBuckets)
+        s.creds = withFirst(s.creds, cred, event.ts, 2 * config.maxBuckets)
         if (event.result === 'OK') {
-          remember(s.nets, net, event.ts, config.maxNetworks)
-          remember(s.clients, client, event.ts, config.maxNetworks)
+          s.nets = withFirst(s.nets, use.net, event.ts, config.maxNetworks)
+          s.clients = withFirst(s.clients, use.client, event.ts, config.maxNetworks)
         }
-        const b = record(s, event, cred, net, client, config)
+        const b = record(s, event, cred, use, config)
         for (const rev of s.revocations) violations.push(...match(rev, [b], s, { ts: event.ts, id: event.event_id }))
       }
 
       const findings: Finding[] = []
       for (const v of violations) {
         const { score, reasons, confirmed } = judge(v, s)
-        if (score <= (v.rev.hits[v.bucket.cred] ?? 0)) continue
-        v.rev.hits[v.bucket.cred] = score
-        findings.push(toFinding(s, v, score, reasons, confirmed, config))
+        const key = incidentKey(v)
+        if (score <= (v.rev.hits[key] ?? 0)) continue
+        v.rev.hits[key] = score
+        findings.push(toFinding(s, v, key, score, reasons, confirmed, config))
       }
       return { state: dropStale(s, config), findings }
     },
     expiry: (state) => Math.max(state.last + config.lateRevokeMs, ...state.revocations.map((r) => r.ts + config.rememberMs)),
   }
+}
+
+/** The one slot a presentation (or an ISSUE) is recorded in. */
+function presentationSlot(event: AuthEvent): string | null {
+  if (event.subject) return 'u:' + event.subject
+  if (event.session_id) return 's:' + event.session_id
+  return event.token_fp ? 't:' + event.token_fp : null
 }
 
 function scopeOf(event: AuthEvent): RevokeScope | null {
@@ -244,30 +261,38 @@ function scopeOf(event: AuthEvent): RevokeScope | null {
   return event.subject ? 'user' : null
 }
 
+/** The user's slot, and the slots of subject-less presentations of the revoked session or token. */
 function revocationSlots(event: AuthEvent): string[] {
-  switch (scopeOf(event)) {
-    case 'token': return event.token_fp ? ['t:' + event.token_fp] : []
-    // The token copy reaches presentations that name only the cookie, not the session.
-    case 'session': return event.session_id ? ['s:' + event.session_id, ...(event.token_fp ? ['t:' + event.token_fp] : [])] : event.token_fp ? ['t:' + event.token_fp] : []
-    case 'user': case 'client': return event.subject ? ['u:' + event.subject] : []
-    default: return []
+  const scope = scopeOf(event)
+  if (scope === null) return []
+  const out = event.subject ? ['u:' + event.subject] : []
+  if (scope === 'session' || scope === 'token') {
+    if (event.session_id) out.push('s:' + event.session_id)
+    if (event.token_fp) out.push('t:' + event.token_fp)
   }
+  return out
 }
 
-function record(s: RevokedAcceptedState, event: AuthEvent, cred: string, net: string | null, client: string | null, config: RevokedAcceptedConfig): Bucket {
+function record(s: RevokedAcceptedState, event: AuthEvent, cred: string, use: Use, config: RevokedAcceptedConfig): Bucket {
   const validator = event.validator ?? event.source.system
   const ok = event.result === 'OK'
-  let b = s.buckets.find((x) => x.cred === cred && x.validator === validator && x.ok === ok && x.net === net)
-  if (b) {
+  const stateless = (event.token_kind === 'access' || event.token_kind === 'id') && event.action !== 'introspect'
+  const { net, client } = use
+  const sid = event.session_id ?? null
+  const fp = event.token_fp ?? null
+  const jti = event.jti ?? null
+  const i = s.buckets.findIndex((x) => x.token_fp === fp && x.session_id === sid && x.jti === jti && x.validator === validator && x.ok === ok && x.net === net && x.stateless === stateless)
+  if (i >= 0) {
+    const b = { ...s.buckets[i]! }
     if (event.ts < b.first) { b.first = event.ts; b.first_id = event.event_id }
-    if (event.ts >= b.last) { b.last = event.ts; b.use = useOf(event) }
+    if (event.ts >= b.last) { b.last = event.ts; b.use = use }
+    s.buckets[i] = b
     return b
   }
-  b = {
-    cred, session_id: event.session_id ?? null, token_fp: event.token_fp ?? null, validator, ok, net, client,
-    stateless: (event.token_kind === 'access' || event.token_kind === 'id') && event.action !== 'introspect',
+  const b: Bucket = {
+    cred, session_id: sid, token_fp: fp, jti, validator, ok, net, client, stateless,
     issued_at: event.issued_at ?? null, client_id: event.client_id ?? null,
-    first: event.ts, first_id: event.event_id, last: event.ts, use: useOf(event),
+    first: event.ts, first_id: event.event_id, last: event.ts, use,
   }
   s.buckets.push(b)
   if (s.buckets.length > config.maxBuckets) {
@@ -277,32 +302,24 @@ function record(s: RevokedAcceptedState, event: AuthEvent, cred: string, net: st
   return b
 }
 
-/** Keeps the earliest time per key in a bounded map, forgetting the most recently first-seen keys first. */
-function remember(map: Record<string, number>, key: string | null, ts: number, max: number): void {
-  if (key === null) return
-  const known = map[key]
-  if (known === undefined || ts < known) map[key] = ts
-  const keys = Object.keys(map)
-  if (keys.length > max) {
-    keys.sort((a, b) => map[a]! - map[b]!)
-    for (const k of keys.slice(max)) delete map[k]
-  }
-}
-
 function dropStale(s: RevokedAcceptedState, config: RevokedAcceptedConfig): RevokedAcceptedState {
-  s.buckets = s.buckets.filter((b) => b.last >= s.last - config.lateRevokeMs)
-  s.revocations = s.revocations.filter((r) => r.ts >= s.last - config.rememberMs)
+  const horizon = s.last - config.lateRevokeMs
+  if (s.buckets.some((b) => b.last < horizon)) s.buckets = s.buckets.filter((b) => b.last >= horizon)
+  if (s.revocations.some((r) => r.ts < s.last - config.rememberMs)) s.revocations = s.revocations.filter((r) => r.ts >= s.last - config.rememberMs)
   return s
 }
 
-function toFinding(s: RevokedAcceptedState, v: Violation, score: number, reasons: string[], confirmed: boolean, config: RevokedAcceptedConfig): Finding {
+/** One detection per revocation and what it revoked: the token for a token revocation, else the session. */
+function incidentKey(v: Violation): string {
+  return v.rev.scope === 'token' && v.bucket.token_fp ? 't:' + v.bucket.token_fp : v.bucket.cred
+}
+
+function toFinding(s: RevokedAcceptedState, v: Violation, key: string, score: number, reasons: string[], confirmed: boolean, config: RevokedAcceptedConfig): Finding {
   const b = v.bucket
   const accepted: Use = { ...b.use, id: v.atId, ts: v.at }
-  const evidence = evidenceOf([v.rev.use, accepted], reasons)
   return {
     detector: 'revoked_accepted',
-    // One detection per revocation and credential, whichever slot matched it.
-    key: b.cred,
+    key,
     incident_ts: v.rev.ts,
     severity: severityFor(score, config.thresholds),
     score,
@@ -311,7 +328,7 @@ function toFinding(s: RevokedAcceptedState, v: Violation, score: number, reasons
     session_id: b.session_id,
     token_fp: b.token_fp,
     summary: `${b.cred.startsWith('s:') ? 'session' : 'token'} accepted by ${b.validator} ${Math.round((v.at - v.rev.ts) / 1000)} s after its ${v.rev.scope} revocation`,
-    evidence,
+    evidence: evidenceOf([v.rev.use, accepted], reasons),
     first_malicious_ts: v.at,
   }
 }

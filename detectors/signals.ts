@@ -22,19 +22,47 @@ export interface Use {
   device: string | null
 }
 
-export function useOf(event: AuthEvent): Use {
+export function useOf(event: AuthEvent, net: string | null = networkOf(event)): Use {
   return {
     id: event.event_id,
     ts: event.ts,
     ip: event.ip ?? null,
     prefix: event.ip_prefix ?? null,
     asn: event.asn ?? null,
-    net: networkOf(event),
+    net,
     place: placeOf(event),
     ua: event.user_agent ?? null,
     client: clientOf(event),
     device: event.device_id ?? null,
   }
+}
+
+export interface UseReader {
+  networkOf(event: AuthEvent): string | null
+  useOf(event: AuthEvent): Use
+}
+
+/**
+ * networkOf and useOf with the operator name memoised: a tenant has few distinct ASN organisations and every
+ * event names one. Each detector makes its own at creation, so no state is shared between detectors.
+ */
+export function createUseReader(cacheSize = 4096): UseReader {
+  const operators = new Map<string, string | null>()
+  function network(event: AuthEvent): string | null {
+    const org = event.asn_org
+    if (org) {
+      let operator = operators.get(org)
+      if (operator === undefined) {
+        operator = operatorOf(org)
+        if (operators.size >= cacheSize) operators.clear()
+        operators.set(org, operator)
+      }
+      if (operator) return 'org:' + operator
+    }
+    if (event.asn != null) return 'AS' + event.asn
+    return event.ip_prefix ? widerPrefixOf(event.ip_prefix) : null
+  }
+  return { networkOf: network, useOf: (event) => useOf(event, network(event)) }
 }
 
 /**
@@ -141,6 +169,16 @@ export function credentialKey(event: Pick<AuthEvent, 'session_id' | 'token_fp'>)
   return event.token_fp ? 't:' + event.token_fp : null
 }
 
+/**
+ * One token's identity across sources. An IdP logs its own token id (token_fp '<format>:<id>') while a gateway
+ * fingerprints the raw token, so the two fingerprints never match; a JWT's `jti` is the same in both
+ * (docs/formats-idp.md), so it wins when present.
+ */
+export function tokenKeyOf(event: Pick<AuthEvent, 'jti' | 'token_fp'>): string | null {
+  if (event.jti) return 'j:' + event.jti
+  return event.token_fp ? 't:' + event.token_fp : null
+}
+
 export function roundScore(score: number): number {
   return Math.min(1, Math.max(0, Math.round(score * 100) / 100))
 }
@@ -149,7 +187,8 @@ export function roundScore(score: number): number {
 export function evidenceOf(uses: Use[], reasons: string[]): Evidence {
   const e = emptyEvidence()
   for (const u of uses) {
-    if (!e.event_ids.includes(u.id)) e.event_ids.push(u.id)
+    if (e.event_ids.includes(u.id)) continue
+    e.event_ids.push(u.id)
     if (u.ip && !e.ips.includes(u.ip)) e.ips.push(u.ip)
     if (u.prefix && !e.prefixes.includes(u.prefix)) e.prefixes.push(u.prefix)
     if (u.asn != null && !e.asns.includes(u.asn)) e.asns.push(u.asn)
@@ -173,4 +212,22 @@ export const SECOND_FACTORS: readonly string[] = ['mfa', 'otp', 'hwk', 'swk', 's
 
 export function hasSecondFactor(amr: readonly string[]): boolean {
   return amr.some((m) => SECOND_FACTORS.includes(m.toLowerCase()))
+}
+
+/**
+ * The map with `key` remembered at its earliest time, bounded (a plain object, so state stays JSON). Copy on
+ * write: the same object comes back when nothing changes, which is what almost every event does. Past the
+ * bound it forgets the most recently first-seen keys: the old ones are the owner's, the reference detectors need.
+ */
+export function withFirst(map: Record<string, number>, key: string | null, ts: number, max: number): Record<string, number> {
+  if (key === null) return map
+  const known = map[key]
+  if (known !== undefined && known <= ts) return map
+  const out = { ...map, [key]: ts }
+  const keys = Object.keys(out)
+  if (keys.length > max) {
+    keys.sort((a, b) => out[a]! - out[b]!)
+    for (const k of keys.slice(max)) delete out[k]
+  }
+  return out
 }

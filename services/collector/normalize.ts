@@ -7,7 +7,8 @@ import { describeAddress } from './network.js'
 import { createUserAgentParser } from './user-agent.js'
 
 /** Place and network facts for an address, from a geo/ASN database; absent when unknown. */
-export type AddressEnricher = (ip: string) => Partial<Pick<AuthEvent, 'asn' | 'asn_org' | 'country' | 'city' | 'lat' | 'lon' | 'geo_accuracy_km' | 'net_flags'>> | undefined
+/** `knownAsn` is the source's own ASN, when it gave one: provider flags follow it rather than the database's. */
+export type AddressEnricher = (ip: string, knownAsn?: number | null) => Partial<Pick<AuthEvent, 'asn' | 'asn_org' | 'country' | 'city' | 'lat' | 'lon' | 'geo_accuracy_km' | 'net_flags'>> | undefined
 
 export interface NormalizerDeps {
   fingerprint: Fingerprinter
@@ -65,7 +66,7 @@ export function createNormalizer(deps: NormalizerDeps) {
     if (address) {
       event.ip = address.ip
       event.ip_prefix = address.prefix
-      const facts = deps.enrichAddress?.(address.ip)
+      const facts = deps.enrichAddress?.(address.ip, event.asn)
       if (facts) {
         if (event.asn == null) {
           event.asn = facts.asn ?? null

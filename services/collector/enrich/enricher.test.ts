@@ -47,3 +47,8 @@ test('a network lists file adds CIDR ranges and ASNs to the shipped defaults', (
 test('enrichment switched off gives no enricher', () => {
   assert.equal(createAddressEnricher({ enabled: false, cityAccuracyKm: 50 }), undefined)
 })
+
+test('provider flags follow the ASN the source gave, when it gave one', () => {
+  assert.deepEqual(enrich('73.14.46.203', 9009)!.net_flags, ['vpn'])
+  assert.deepEqual(enrich('167.99.207.81', 7922)!.net_flags, [])
+})

@@ -49,7 +49,7 @@ export function createAddressEnricher(config: EnrichmentConfig): AddressEnricher
   const asns = loadAsnTable(join(asnDir, 'asn-ipv4-num.csv'), join(asnDir, 'asn-ipv6-num.csv'))
   const lists = compileNetworkLists(config.networkListsFile ? mergeNetworkLists(DEFAULT_NETWORK_LISTS, readLists(config.networkListsFile)) : DEFAULT_NETWORK_LISTS)
 
-  return function enrichAddress(ip) {
+  return function enrichAddress(ip, knownAsn) {
     const v6 = ip.includes(':')
     const place = (v6 ? city6.get(ip) : city4.get(ip)) as CityRecord | null
     let asn
@@ -63,7 +63,8 @@ export function createAddressEnricher(config: EnrichmentConfig): AddressEnricher
       asn = asns.lookupV4(address)
       flags = lists.flagsForV4(address)
     }
-    if (asn) flags = flags.concat(lists.flagsForAsn(asn.asn))
+    const asnForFlags = knownAsn ?? asn?.asn
+    if (asnForFlags != null) flags = flags.concat(lists.flagsForAsn(asnForFlags))
     if (!place && !asn && flags.length === 0) return undefined
     return {
       asn: asn?.asn,

@@ -1,0 +1,308 @@
+// A session's API behaviour against its user's own baseline: peak request rate per minute, route entropy,
+// routes the user never called, bulk/export routes. Robust statistics (median and median absolute deviation)
+// keep one odd past session from moving the baseline. The baseline is compact — a bounded list of per-session
+// summaries and a capped route set — and lives in one slot per user, next to the user's live sessions.
+// Sessions this detector reported are never folded into the baseline, so a scraper cannot teach it.
+import { median, medianAbsoluteDeviation } from 'simple-statistics'
+import type { AuthEvent } from '../schemas/model.js'
+import { createMachineIdentityTest, credentialKey, DEFAULT_MACHINE_SUBJECTS, createUseReader, evidenceOf, roundScore, type Use } from './signals.js'
+import { severityFor, type Detector, type Finding, type StepResult } from './types.js'
+
+export interface ApiAnomalyConfig {
+  /** A session with no request for this long is over and joins the baseline. */
+  sessionIdleMs: number
+  /** A user's baseline is forgotten this long after their last request. */
+  baselineTtlMs: number
+  /** Past sessions needed before the baseline is trusted. */
+  minBaselineSessions: number
+  /** Robust z-score (in MADs) above which a session's peak rate is anomalous. */
+  rateZ: number
+  /** Peak rate below which nothing is anomalous, whatever the baseline (a page load fires dozens of calls). */
+  minRatePerMinute: number
+  /** Peak rate anomalous even without a baseline: no person clicks this fast. */
+  absoluteRatePerMinute: number
+  /** Requests before a session's route entropy is judged, and the z-score and bits it must differ by. */
+  entropyMinRequests: number
+  entropyZ: number
+  entropyMinBits: number
+  /** Distinct routes never seen for the user, in one session, that count as exploring. */
+  newRoutesMin: number
+  /** Route fragments that mark bulk reads: a segment equal to one of them. */
+  bulkSegments: readonly string[]
+  /** Machine identities run batch jobs by design: judged only when this is on. */
+  includeMachineIdentities: boolean
+  machineSubjects: readonly string[]
+  maxLiveSessions: number
+  maxBaselineSessions: number
+  maxBaselineRoutes: number
+  maxSessionRoutes: number
+  thresholds: { page: number; ticket: number }
+}
+
+export const DEFAULT_API_ANOMALY: ApiAnomalyConfig = {
+  sessionIdleMs: 30 * 60_000,
+  baselineTtlMs: 30 * 24 * 3600_000,
+  minBaselineSessions: 3,
+  rateZ: 6,
+  minRatePerMinute: 60,
+  absoluteRatePerMinute: 300,
+  entropyMinRequests: 30,
+  entropyZ: 4,
+  entropyMinBits: 1,
+  newRoutesMin: 5,
+  bulkSegments: ['export', 'exports', 'bulk', 'download', 'downloads', 'backup', 'dump', 'archive', 'batch'],
+  includeMachineIdentities: false,
+  machineSubjects: DEFAULT_MACHINE_SUBJECTS,
+  maxLiveSessions: 6,
+  maxBaselineSessions: 30,
+  maxBaselineRoutes: 128,
+  maxSessionRoutes: 32,
+  thresholds: { page: 0.8, ticket: 0.5 },
+}
+
+const OTHER_ROUTES = '…'
+
+interface LiveSession {
+  key: string
+  session_id: string | null
+  token_fp: string | null
+  start: number
+  last: number
+  n: number
+  /** Current one-minute bucket (epoch minute) and its count; `peak` is the busiest minute so far. */
+  minute: number
+  in_minute: number
+  peak: number
+  /**
+   * Distinct routes (capped; the rest counted under OTHER_ROUTES) and their request counts, as parallel
+   * arrays: the names change rarely and the counts array is cheap to copy on every request.
+   */
+  routes: string[]
+  counts: number[]
+  /** Distinct routes the user had never called (capped, for evidence). */
+  new_routes: string[]
+  bulk_routes: string[]
+  first: Use
+  flagged: Use | null
+  incident_ts: number | null
+  reported_score: number
+}
+
+interface Baseline {
+  sessions: number
+  peaks: number[]
+  entropies: number[]
+  routes: string[]
+  bulk: boolean
+  /** Median and MAD of peaks and entropies, computed when a session is folded in (not on every request). */
+  peak_median: number
+  peak_mad: number
+  entropy_median: number
+  entropy_mad: number
+}
+
+export interface ApiAnomalyState {
+  subject: string
+  baseline: Baseline
+  live: LiveSession[]
+  last: number
+}
+
+export function createApiAnomalyDetector(config: ApiAnomalyConfig = DEFAULT_API_ANOMALY): Detector<ApiAnomalyState> {
+  const read = createUseReader()
+  const isMachine = createMachineIdentityTest(config.machineSubjects)
+  const bulkSegments = new Set(config.bulkSegments.map((x) => x.toLowerCase()))
+  const isBulk = (route: string) => route.toLowerCase().split(/[/?.]/).some((seg) => bulkSegments.has(seg))
+
+  return {
+    name: 'api_anomaly',
+    slots(event) {
+      if (event.kind !== 'VALIDATE' || event.result !== 'OK' || !event.route || !event.subject) return []
+      if (!config.includeMachineIdentities && isMachine(event)) return []
+      return credentialKey(event) ? ['u:' + event.subject] : []
+    },
+    step: function apiAnomaly(state, event): StepResult<ApiAnomalyState> {
+      const s: ApiAnomalyState = state
+        ? { ...state, baseline: { ...state.baseline }, live: [...state.live] }
+        : { subject: event.subject!, baseline: emptyBaseline(), live: [], last: event.ts }
+      s.last = Math.max(s.last, event.ts)
+      if (s.live.some((x) => s.last - x.last > config.sessionIdleMs)) foldFinished(s, config)
+      const key = credentialKey(event)!
+      const route = event.route!
+      const i = s.live.findIndex((x) => x.key === key)
+      const live: LiveSession = i >= 0
+        ? { ...s.live[i]!, counts: [...s.live[i]!.counts] }
+        : {
+            key, session_id: event.session_id ?? null, token_fp: event.token_fp ?? null, start: event.ts, last: event.ts, n: 0,
+            minute: Math.floor(event.ts / 60_000), in_minute: 0, peak: 0, routes: [], counts: [], new_routes: [], bulk_routes: [],
+            first: read.useOf(event), flagged: null, incident_ts: null, reported_score: 0,
+          }
+      if (i >= 0) s.live[i] = live
+      else s.live.push(live)
+      count(live, event, route, s.baseline, config, isBulk)
+      if (s.live.length > config.maxLiveSessions) {
+        // The least recently active session is over as far as memory goes: it joins the baseline.
+        s.live.sort((a, b) => b.last - a.last)
+        for (const old of s.live.splice(config.maxLiveSessions)) fold(s.baseline, old, config)
+      }
+
+      const judged = judge(live, s.baseline, config)
+      if (!judged || judged.score <= live.reported_score) return { state: s, findings: [] }
+      live.flagged ??= read.useOf(event)
+      live.incident_ts ??= event.ts
+      live.reported_score = judged.score
+      return { state: s, findings: [toFinding(s, live, judged, config)] }
+    },
+    expiry: (state) => state.last + config.baselineTtlMs,
+  }
+}
+
+function count(live: LiveSession, event: AuthEvent, route: string, baseline: Baseline, config: ApiAnomalyConfig, isBulk: (r: string) => boolean): void {
+  live.n++
+  live.last = Math.max(live.last, event.ts)
+  const minute = Math.floor(event.ts / 60_000)
+  if (minute === live.minute) live.in_minute++
+  else if (minute > live.minute) { live.minute = minute; live.in_minute = 1 }
+  // A late event for an earlier minute is counted in no bucket: the peak stays a lower bound.
+  live.peak = Math.max(live.peak, live.in_minute)
+  let at = live.routes.indexOf(route)
+  if (at < 0) {
+    // A route new to this session: the name lists are copied here only (copy on write), not on every request.
+    const name = live.routes.length < config.maxSessionRoutes ? route : OTHER_ROUTES
+    at = live.routes.indexOf(name)
+    if (at < 0) {
+      live.routes = [...live.routes, name]
+      live.counts.push(0)
+      at = live.routes.length - 1
+    }
+    if (baseline.sessions >= config.minBaselineSessions && live.new_routes.length < 2 * config.newRoutesMin && !baseline.routes.includes(route) && !live.new_routes.includes(route)) {
+      live.new_routes = [...live.new_routes, route]
+    }
+    if (isBulk(route) && !live.bulk_routes.includes(route) && live.bulk_routes.length < 4) live.bulk_routes = [...live.bulk_routes, route]
+  }
+  live.counts[at]!++
+}
+
+/** Shannon entropy, in bits, of the session's route distribution. */
+export function routeEntropy(counts: number[]): number {
+  const total = counts.reduce((a, b) => a + b, 0)
+  if (total === 0) return 0
+  let h = 0
+  for (const c of counts) h -= (c / total) * Math.log2(c / total)
+  return h
+}
+
+function emptyBaseline(): Baseline {
+  return { sessions: 0, peaks: [], entropies: [], routes: [], bulk: false, peak_median: 0, peak_mad: 0, entropy_median: 0, entropy_mad: 0 }
+}
+
+/**
+ * How many MADs (scaled to a standard deviation, ×1.4826, as for normal data) a value lies from the median;
+ * the spread is floored so a perfectly regular user does not make every deviation infinite.
+ */
+function robustZ(value: number, med: number, mad: number, floor: number): number {
+  return (value - med) / Math.max(1.4826 * mad, floor)
+}
+
+interface Judged {
+  score: number
+  reasons: string[]
+  signals: number
+}
+
+function judge(live: LiveSession, b: Baseline, config: ApiAnomalyConfig): Judged | null {
+  const ready = b.sessions >= config.minBaselineSessions && b.peaks.length > 0
+  const reasons: string[] = []
+  let score = 0
+  let signals = 0
+  if (live.peak >= config.minRatePerMinute) {
+    if (ready) {
+      const med = b.peak_median
+      const mad = b.peak_mad
+      const z = robustZ(live.peak, med, mad, Math.max(1, 0.1 * med))
+      if (z >= config.rateZ) {
+        score += z >= 2 * config.rateZ ? 0.55 : 0.45
+        signals++
+        reasons.push(`peak ${live.peak} requests/min against the user's median ${med} (MAD ${mad}): ${Math.round(z)} deviations`)
+      }
+    } else if (live.peak >= config.absoluteRatePerMinute) {
+      score += 0.45
+      signals++
+      reasons.push(`peak ${live.peak} requests/min (no baseline yet; ${config.absoluteRatePerMinute}/min is beyond any person)`)
+    }
+  }
+  // Entropy moves slowly: judged every tenth request once there are enough.
+  if (ready && live.n >= config.entropyMinRequests && live.n % 10 === 0 && b.entropies.length >= config.minBaselineSessions) {
+    const h = routeEntropy(live.counts)
+    const med = b.entropy_median
+    const z = robustZ(h, med, b.entropy_mad, 0.25)
+    if (Math.abs(z) >= config.entropyZ && Math.abs(h - med) >= config.entropyMinBits) {
+      score += 0.2
+      signals++
+      reasons.push(`route entropy ${h.toFixed(2)} bits against the user's median ${med.toFixed(2)}: ${h > med ? 'crawling many routes' : 'hammering few routes'}`)
+    }
+  }
+  if (live.new_routes.length >= config.newRoutesMin) {
+    score += 0.25
+    signals++
+    reasons.push(`${live.new_routes.length} routes this user never called: ${live.new_routes.slice(0, 5).join(', ')}`)
+  }
+  if (live.bulk_routes.length > 0) {
+    if (ready && !b.bulk) {
+      score += 0.3
+      signals++
+      reasons.push(`bulk route never used by this user before: ${live.bulk_routes.join(', ')}`)
+    } else if (!ready) {
+      score += 0.2
+      reasons.push(`bulk route: ${live.bulk_routes.join(', ')}`)
+    }
+  }
+  if (score === 0) return null
+  return { score: roundScore(score), reasons, signals }
+}
+
+/** Sessions idle for the configured time are over: their summary joins the baseline. */
+function foldFinished(s: ApiAnomalyState, config: ApiAnomalyConfig): void {
+  const done = s.live.filter((x) => s.last - x.last > config.sessionIdleMs)
+  if (done.length === 0) return
+  s.live = s.live.filter((x) => !done.includes(x))
+  for (const x of done) fold(s.baseline, x, config)
+}
+
+function fold(b: Baseline, x: LiveSession, config: ApiAnomalyConfig): void {
+  // A session this detector reported is not normal behaviour, whoever it turns out to be.
+  if (x.reported_score >= config.thresholds.ticket) return
+  b.sessions++
+  b.peaks = [...b.peaks, x.peak].slice(-config.maxBaselineSessions)
+  b.peak_median = median(b.peaks)
+  b.peak_mad = medianAbsoluteDeviation(b.peaks)
+  if (x.n >= config.entropyMinRequests) {
+    b.entropies = [...b.entropies, routeEntropy(x.counts)].slice(-config.maxBaselineSessions)
+    b.entropy_median = median(b.entropies)
+    b.entropy_mad = medianAbsoluteDeviation(b.entropies)
+  }
+  const routes = new Set(b.routes)
+  for (const r of x.routes) if (r !== OTHER_ROUTES && routes.size < config.maxBaselineRoutes) routes.add(r)
+  b.routes = [...routes]
+  b.bulk ||= x.bulk_routes.length > 0
+}
+
+function toFinding(s: ApiAnomalyState, live: LiveSession, j: Judged, config: ApiAnomalyConfig): Finding {
+  const score = j.score
+  return {
+    detector: 'api_anomaly',
+    // The incident is the session; the slot is the user's.
+    key: live.key,
+    incident_ts: live.incident_ts!,
+    severity: severityFor(score, config.thresholds),
+    score,
+    // Behaviour alone is never decisive; three independent behaviour signals agreeing is.
+    confirmed: j.signals >= 3 && score >= config.thresholds.page,
+    subject: s.subject,
+    session_id: live.session_id,
+    token_fp: live.token_fp,
+    summary: `session API behaviour unlike ${s.subject}'s own (${j.reasons.length} signal${j.reasons.length === 1 ? '' : 's'})`,
+    evidence: evidenceOf([live.first, live.flagged!], j.reasons),
+    first_malicious_ts: live.incident_ts!,
+  }
+}

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { datacenter, eventBuilder, MIN, pythonRequests, runAcrossRestart, runDetector, SEC } from './fixtures.js'
+import { createRevokedAcceptedDetector, DEFAULT_REVOKED_ACCEPTED } from './revoked-accepted.js'
+
+const run = (events: Parameters<typeof runDetector>[1], config = DEFAULT_REVOKED_ACCEPTED) => runDetector(createRevokedAcceptedDetector(config) as never, events)
+const logout = { kind: 'REVOKE' as const, action: 'logout', revoke_scope: 'session' as const, validator: null, result: null }
+
+test("the user's own request landing a second after logout raises nothing", () => {
+  const event = eventBuilder()
+  assert.deepEqual(run([event({ ts: 0 }), event({ ts: MIN, ...logout }), event({ ts: MIN + SEC })]), [])
+})
+
+test('a stolen cookie accepted by a stale edge after logout, from another network, pages, confirmed', () => {
+  const event = eventBuilder()
+  const ds = run([
+    event({ ts: 0 }), event({ ts: MIN, ...logout }),
+    event({ ts: MIN + 2 * SEC, result: 'REVOKED' }),
+    event({ ts: 5 * MIN, ...datacenter, ...pythonRequests, validator: 'edge-2' }),
+  ])
+  assert.equal(ds.length, 1)
+  const d = ds[0]!
+  assert.equal(d.severity, 'page')
+  assert.equal(d.confirmed, true)
+  assert.equal(d.session_id, 's1')
+  assert.equal(d.first_malicious_ts, 5 * MIN)
+  assert.ok(d.evidence.ips.includes('167.99.1.2'))
+  assert.ok(d.evidence.reasons.some((r) => r.includes('edge-1 first rejected it 2 s after')), d.evidence.reasons.join('; '))
+})
+
+test('the owner still accepted past the allowance is a propagation failure: a ticket', () => {
+  const event = eventBuilder()
+  const ds = run([event({ ts: 0 }), event({ ts: MIN, ...logout }), event({ ts: 3 * MIN, validator: 'edge-3' })])
+  assert.equal(ds.length, 1)
+  assert.equal(ds[0]!.severity, 'ticket')
+  assert.equal(ds[0]!.confirmed, false)
+})
+
+test('a validator with a longer configured allowance is judged by it', () => {
+  const event = eventBuilder()
+  const config = { ...DEFAULT_REVOKED_ACCEPTED, validatorAllowanceMs: { 'cdn-cache': 5 * MIN } }
+  assert.deepEqual(run([event({ ts: 0 }), event({ ts: MIN, ...logout }), event({ ts: 3 * MIN, validator: 'cdn-cache' })], config), [])
+})
+
+test('a revocation that arrives after the validation it invalidates is still matched', () => {
+  const event = eventBuilder()
+  const ds = run([event({ ts: 0 }), event({ ts: 4 * MIN, ...datacenter, ...pythonRequests }), event({ ts: MIN, ...logout })])
+  assert.equal(ds.length, 1)
+  assert.equal(ds[0]!.first_malicious_ts, 4 * MIN)
+  assert.equal(ds[0]!.confirmed, true)
+})
+
+test('a user-wide revocation reaches every session the user had, and not the session of a later login', () => {
+  const event = eventBuilder()
+  const ds = run([
+    event({ ts: 0, session_id: 'sA', token_fp: 'tA', kind: 'ISSUE', action: 'login', validator: null, result: null }),
+    event({ ts: 0, session_id: 'sB', token_fp: 'tB', kind: 'ISSUE', action: 'login', validator: null, result: null }),
+    event({ ts: MIN, session_id: null, token_fp: null, kind: 'REVOKE', action: 'admin_revoke', revoke_scope: 'user', validator: null, result: null }),
+    event({ ts: 2 * MIN, session_id: 'sC', token_fp: 'tC', kind: 'ISSUE', action: 'login', validator: null, result: null }),
+    event({ ts: 3 * MIN, session_id: 'sC', token_fp: 'tC' }),
+    event({ ts: 4 * MIN, session_id: 'sA', token_fp: 'tA', ...datacenter }),
+    event({ ts: 5 * MIN, session_id: 'sB', token_fp: 'tB' }),
+  ])
+  assert.deepEqual(ds.map((d) => d.session_id), ['sA', 'sB'])
+  assert.deepEqual(ds.map((d) => d.severity), ['page', 'ticket'])
+})
+
+test('a revoked token is matched by its fingerprint when the gateway names no session', () => {
+  const event = eventBuilder()
+  const ds = run([event({ ts: 0 }), event({ ts: MIN, ...logout }), event({ ts: 5 * MIN, session_id: null, subject: null, ...datacenter })])
+  assert.equal(ds.length, 1)
+  assert.equal(ds[0]!.token_fp, 'tfp_1')
+})
+
+test('self-contained access tokens outliving their session by design are not matched', () => {
+  const event = eventBuilder({ token_kind: 'access', token_fp: 'at1' })
+  assert.deepEqual(run([event({ ts: 0 }), event({ ts: MIN, ...logout, token_fp: null }), event({ ts: 3 * MIN })]), [])
+  assert.equal(run([event({ ts: 0 }), event({ ts: MIN, ...logout, token_fp: null }), event({ ts: 3 * MIN, action: 'introspect' })]).length, 1)
+})
+
+test('one finding per revocation and credential however often it is replayed', () => {
+  const event = eventBuilder()
+  const history = [event({ ts: 0 }), event({ ts: MIN, ...logout }), ...[5, 6, 7, 8].map((m) => event({ ts: m * MIN, ...datacenter, ...pythonRequests }))]
+  const { straight, restarted } = runAcrossRestart(() => createRevokedAcceptedDetector() as never, history, 3)
+  assert.equal(straight.length, 1)
+  assert.deepEqual(restarted, straight)
+})
+
+test('a gateway that sees only the session (no subject) is matched against the logout', () => {
+  const event = eventBuilder()
+  const ds = run([event({ ts: 0, subject: null }), event({ ts: MIN, ...logout }), event({ ts: 5 * MIN, subject: null, token_fp: null, ...datacenter })])
+  assert.equal(ds.length, 1)
+  assert.equal(ds[0]!.subject, 'u1', 'the subject comes from the revocation')
+  assert.equal(ds[0]!.confirmed, true)
+})
+
+test('a token revocation (RFC 7009) covers that token only, not its session siblings', () => {
+  const event = eventBuilder({ token_kind: 'refresh' })
+  const revoke = { kind: 'REVOKE' as const, action: 'token_revoke', revoke_scope: 'token' as const, token_fp: 'rt1', validator: null, result: null }
+  const ds = run([event({ ts: 0, token_fp: 'rt1' }), event({ ts: MIN, ...revoke }), event({ ts: 3 * MIN, token_fp: 'rt2' }), event({ ts: 4 * MIN, token_fp: 'rt1', ...datacenter })])
+  assert.equal(ds.length, 1)
+  assert.equal(ds[0]!.token_fp, 'rt1')
+})
+
+test('a login on the same session id after its logout re-establishes it', () => {
+  const event = eventBuilder()
+  assert.deepEqual(run([event({ ts: 0 }), event({ ts: MIN, ...logout }), event({ ts: 2 * MIN, kind: 'ISSUE', action: 'login', validator: null, result: null }), event({ ts: 5 * MIN })]), [])
+})
+
+test("an IdP's token revocation reaches the gateway's presentations of the same JWT by jti", () => {
+  const event = eventBuilder({ token_kind: 'refresh', jti: 'jti-7', session_id: null })
+  const revoke = { kind: 'REVOKE' as const, action: 'token_revoke', revoke_scope: 'token' as const, token_fp: 'okta:jti-7', validator: null, result: null }
+  const ds = run([event({ ts: 0, token_fp: 'tfp_77' }), event({ ts: MIN, ...revoke }), event({ ts: 4 * MIN, token_fp: 'tfp_77', ...datacenter })])
+  assert.equal(ds.length, 1)
+  assert.equal(ds[0]!.confirmed, true)
+})
