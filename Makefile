@@ -9,7 +9,7 @@ export KAFKA_PORT ?= 19092
 export KAFKA_BROKERS ?= 127.0.0.1:$(KAFKA_PORT)
 export KAFKAJS_NO_PARTITIONER_WARNING := 1
 
-.PHONY: help install build demo test test-unit kafka-up kafka-down kafka-status bench bench-parse clean
+.PHONY: help install build demo test test-unit kafka-up kafka-down kafka-status bench bench-parse bench-quality clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -54,8 +54,14 @@ test: build ## every test: unit, integration (real Kafka + ClickHouse) and end-t
 bench: build ## backtest throughput over a generated file of 200k+ events (median of 5 runs)
 	node dist/bench/backtest-bench.js --runs 5
 
+bench-quality: build ## detection quality on labeled traffic: recall, false positives per 10k sessions, time to detect
+	node dist/bench/quality-bench.js
+
 bench-parse: build ## collector throughput (parse, normalise, Avro) for Okta and Envoy lines (median of 5 runs)
 	node dist/bench/parse-bench.js --runs 5
+
+bench-alert: build ## alert decision + enqueue latency per detection (p50/p99, median of 5 runs)
+	node dist/bench/alert-bench.js --runs 5
 
 clean: ## remove build output, local data and the Kafka cache
 	rm -rf dist data .cache
