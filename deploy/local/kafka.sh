@@ -180,11 +180,12 @@ cmd_start() {
   java_args
 
   if [[ ! -f $KAFKA_DATA_DIR/logs/meta.properties ]]; then
-    # Same alphabet/length as Kafka's Uuid.toString(): 16 random bytes, base64url, unpadded.
     [[ -s $KAFKA_DATA_DIR/cluster-id ]] ||
-      head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$KAFKA_DATA_DIR/cluster-id"
+      # base64url of 16 random bytes, like Kafka's own ids; never starting with '-', which the storage
+      # tool's argument parser would take for an option (Kafka's Uuid.randomUuid avoids it the same way).
+      head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' | sed 's/^-/A/' >"$KAFKA_DATA_DIR/cluster-id"
     "${JAVA_ARGS[@]}" kafka.tools.StorageTool format --ignore-formatted \
-        -t "$(<"$KAFKA_DATA_DIR/cluster-id")" -c "$PROPS" >"$OUT_FILE" 2>&1 ||
+        --cluster-id="$(<"$KAFKA_DATA_DIR/cluster-id")" -c "$PROPS" >"$OUT_FILE" 2>&1 ||
       { print_logs; die "formatting KRaft storage in $KAFKA_DATA_DIR/logs failed"; }
   fi
 
