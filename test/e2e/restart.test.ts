@@ -67,9 +67,16 @@ describe('sessionwatch up as a process', () => {
     const atRestart = await storedEvents()
     assert.ok(atRestart < expected, `the stop must come mid-stream (${atRestart} of ${expected} stored)`)
     await waitFor(async () => (await storedEvents()) === expected, { ...WAIT, what: `all ${expected} events stored` })
-    const detections = (await (await api('/v1/detections?severity=page')).json()) as { detections: { session_id: string }[] }
-    const paged = new Set(detections.detections.map((d) => d.session_id))
-    for (const t of scenario.truth) assert.ok(paged.has(t.session_id), `planted hijack of ${t.session_id} detected across the restart`)
+    // The detector runs behind the sink: wait for each planted hijack's page rather than reading once.
+    const paged = new Set<string>()
+    await waitFor(async () => {
+      for (const t of scenario.truth) {
+        const r = await api(`/v1/detections?severity=page&subject=${encodeURIComponent(t.subject)}`)
+        const found = ((await r.json()) as { detections: { session_id: string }[] }).detections
+        if (found.some((d) => d.session_id === t.session_id)) paged.add(t.session_id)
+      }
+      return paged.size === scenario.truth.length
+    }, { ...WAIT, what: `pages for the ${scenario.truth.length} planted hijacks across the restart` })
   })
 
   test('the intake takes NDJSON only from authenticated callers, within its size limit', async () => {
