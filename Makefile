@@ -9,7 +9,7 @@ export KAFKA_PORT ?= 19092
 export KAFKA_BROKERS ?= 127.0.0.1:$(KAFKA_PORT)
 export KAFKAJS_NO_PARTITIONER_WARNING := 1
 
-.PHONY: help install build demo test test-unit kafka-up kafka-down kafka-status bench bench-parse bench-quality clean
+.PHONY: help install build demo test test-unit kafka-up kafka-down kafka-status bench bench-parse bench-quality bench-memory clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -56,6 +56,9 @@ bench: build ## backtest throughput over a generated file of 200k+ events (media
 
 bench-quality: build ## detection quality on labeled traffic: recall, false positives per 10k sessions, time to detect
 	node dist/bench/quality-bench.js
+
+bench-memory: build ## detector state for a million active tokens (heap after GC)
+	node --expose-gc --max-old-space-size=12288 dist/bench/memory-bench.js
 
 bench-parse: build ## collector throughput (parse, normalise, Avro) for Okta and Envoy lines (median of 5 runs)
 	node dist/bench/parse-bench.js --runs 5

@@ -1,0 +1,52 @@
+// `make bench-memory`: detector state held for a million active tokens. Each token is a session seen from its
+// home network: a login and two requests, all inside the window, so no slot is evicted. Reports the V8 heap
+// after a full GC, before and after, per million tokens (goal: ≤ 256 MB).
+import { cpus } from 'node:os'
+import type { AuthEvent } from '../schemas/model.js'
+import { createDetectionEngine } from '../detectors/engine.js'
+import { createDetectors } from '../detectors/index.js'
+import { numberArg } from './args.js'
+
+const TOKENS = numberArg('--tokens', 1_000_000)
+const gc = (globalThis as { gc?: () => void }).gc
+if (!gc) throw new Error('run with node --expose-gc')
+
+function heapMb(): number {
+  gc!()
+  gc!()
+  return process.memoryUsage().heapUsed / 1024 / 1024
+}
+
+const engine = createDetectionEngine(createDetectors({ windowMs: 30 * 60_000 }), { latenessMs: 5 * 60_000, sweepEveryMs: 60_000 })
+const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
+const start = Date.parse('2026-11-20T08:00:00Z')
+const before = heapMb()
+const began = performance.now()
+for (let i = 0; i < TOKENS; i++) {
+  // Spread over 20 minutes of event time so every slot is still live at the end.
+  const ts = start + Math.floor((i / TOKENS) * 20 * 60_000)
+  const ip = `73.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`
+  const base: AuthEvent = {
+    event_id: `m${i}`, kind: 'ISSUE', action: 'login', ts, ingest_ts: ts, source: { system: 'bench' },
+    subject: `u${i}@acme.example`, session_id: `s-${i}`, token_fp: `tfp_${i.toString(16).padStart(40, '0')}`,
+    token_kind: 'session_cookie', scopes: [], amr: ['pwd', 'otp'], net_flags: [], claims_unverified: false,
+    ip, ip_prefix: ip.replace(/\.\d+$/, '.0/24'), asn: 7922, asn_org: 'Comcast Cable Communications, LLC', country: 'US', city: 'Denver',
+    lat: 39.74, lon: -104.99, user_agent: UA, ua_family: 'Chrome', os_family: 'Windows', device_type: 'desktop', device_id: `d${i}`,
+  }
+  engine.process(base)
+  engine.process({ ...base, event_id: `m${i}b`, kind: 'VALIDATE', action: 'request', ts: ts + 1000, route: '/api/inbox', method: 'GET', status: 200, result: 'OK', validator: 'edge-1' })
+  engine.process({ ...base, event_id: `m${i}c`, kind: 'VALIDATE', action: 'request', ts: ts + 2000, route: '/api/profile', method: 'GET', status: 200, result: 'OK', validator: 'edge-1' })
+  if (i % 100_000 === 99_999) process.stderr.write(`${i + 1} tokens, ${engine.size} slots\n`)
+}
+engine.takeChanges()
+const after = heapMb()
+const result = {
+  machine: `${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
+  tokens: TOKENS,
+  slots: engine.size,
+  heap_mb_before: Math.round(before),
+  heap_mb_after: Math.round(after),
+  heap_mb_per_million_tokens: Math.round(((after - before) / TOKENS) * 1_000_000),
+  events_per_s: Math.round((TOKENS * 3) / ((performance.now() - began) / 1000)),
+}
+console.log(JSON.stringify(result, null, 2))
