@@ -102,3 +102,28 @@ export interface DlqRecord {
   input_bytes: number
   ts: number
 }
+
+/** One delivery attempt (or a decision not to send) of the alerter: schemas/alert-delivery.avsc. */
+export interface AlertDelivery {
+  delivery_id: string
+  incident_id: string
+  idempotency_key: string
+  detection_id: string
+  detector: string
+  subject?: Opt<string>
+  /** webhook, pagerduty, slack, rfc7009, http_action, ssf, policy */
+  channel: string
+  /** The configured endpoint's name; never its URL, which may hold a token. */
+  endpoint: string
+  /** trigger, update, acknowledge, resolve, response */
+  kind: string
+  /** page, ticket, log */
+  action: string
+  attempt: number
+  /** delivered, http_error, network_error, circuit_open, rate_limited, dead_lettered, suppressed, monitor */
+  outcome: string
+  status?: Opt<number>
+  error?: Opt<string>
+  duration_ms: number
+  ts: number
+}

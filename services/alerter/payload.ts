@@ -1,16 +1,34 @@
 import type { Detection } from '../../schemas/model.js'
 import { incidentId } from './incident.js'
+import type { Notice } from './incident-book.js'
 
-/** The generic webhook body (documented in README "Receiving alerts"). */
-export function webhookPayload(d: Detection, timelineBaseUrl: string) {
-  const timeline = d.session_id
+/** Where the api serves the timeline of what a detection is about. */
+export function timelineUrl(d: Detection, timelineBaseUrl: string): string {
+  return d.session_id
     ? `${timelineBaseUrl}/v1/timeline/session/${encodeURIComponent(d.session_id)}`
     : d.token_fp
       ? `${timelineBaseUrl}/v1/timeline/token/${encodeURIComponent(d.token_fp)}`
       : `${timelineBaseUrl}/v1/timeline/user/${encodeURIComponent(d.subject ?? '')}`
+}
+
+export function runbookUrl(d: Detection): string {
+  return `docs/runbooks/${d.detector}.md`
+}
+
+/**
+ * The generic webhook body (documented in README "Receiving alerts" and docs/alerting.md). Version 1 fields
+ * are unchanged; `event`, `update_seq`, `action`, `privileged` and `escalated` were added with incident
+ * updates (receivers that ignore unknown fields keep working).
+ */
+export function webhookPayload(d: Detection, timelineBaseUrl: string, notice?: Notice, privileged = false) {
   return {
     version: 1,
-    incident_id: incidentId(d),
+    incident_id: notice?.incident.id ?? incidentId(d),
+    event: notice?.kind ?? 'trigger',
+    update_seq: notice?.seq ?? 0,
+    action: notice?.action ?? (d.severity === 'info' ? 'log' : d.severity),
+    escalated: notice?.escalated ?? false,
+    privileged,
     detection_id: d.detection_id,
     detector: d.detector,
     severity: d.severity,
@@ -26,7 +44,7 @@ export function webhookPayload(d: Detection, timelineBaseUrl: string) {
     },
     first_malicious_ts: new Date(d.first_malicious_ts).toISOString(),
     detected_ts: new Date(d.detected_ts).toISOString(),
-    timeline_url: timeline,
-    runbook_url: `docs/runbooks/${d.detector}.md`,
+    timeline_url: timelineUrl(d, timelineBaseUrl),
+    runbook_url: runbookUrl(d),
   }
 }

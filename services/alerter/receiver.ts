@@ -60,3 +60,41 @@ export async function startWebhookReceiver(options: { secret: string; port?: num
 }
 
 export type WebhookReceiver = Awaited<ReturnType<typeof startWebhookReceiver>>
+
+export interface RecordedRequest {
+  method: string
+  path: string
+  headers: Record<string, string | string[] | undefined>
+  body: string
+}
+
+/**
+ * A plain HTTP endpoint that records every request and answers what `respond` says (status, or a promise of
+ * one to hold the answer back). Stands in for PagerDuty, Slack, an IdP or an SSF receiver in the tests.
+ */
+export async function startRecordingServer(respond: (r: RecordedRequest, index: number) => number | Promise<number> = () => 200) {
+  const requests: RecordedRequest[] = []
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const recorded = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') }
+      requests.push(recorded)
+      Promise.resolve(respond(recorded, requests.length - 1)).then(
+        (status) => res.writeHead(status, { 'content-type': 'application/json' }).end(status < 300 ? '{"ok":true}' : '{"error":"refused"}'),
+        () => res.destroy(),
+      )
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : 0
+  return {
+    url: (path = '/') => `http://127.0.0.1:${port}${path}`,
+    requests,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections()
+      server.close(() => resolve())
+    }),
+  }
+}

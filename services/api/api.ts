@@ -27,6 +27,8 @@ export function createApi(deps: ApiDeps) {
   function build(): FastifyInstance {
     const app = Fastify({ bodyLimit: 64 * 1024, logger: false })
     app.get('/healthz', async () => ({ ok: true }))
+    // Public: the keys that verify sessionwatch's signed SSF/CAEP Security Event Tokens (RFC 7517 JWK Set).
+    app.get('/.well-known/jwks.json', async (_req, reply) => reply.header('cache-control', 'public, max-age=300').send(deps.config.jwks))
     app.register(async (scoped) => {
       scoped.addHook('preHandler', requireBearer(token))
       scoped.get('/metrics', async (_req, reply) => {

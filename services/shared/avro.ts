@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import avro from 'avsc'
-import type { AuthEvent, Detection, DlqRecord } from '../../schemas/model.js'
+import type { AlertDelivery, AuthEvent, Detection, DlqRecord } from '../../schemas/model.js'
 import { packageRoot } from './paths.js'
 
 export interface Codec<T> {
@@ -29,6 +29,7 @@ export interface Codecs {
   authEvent: Codec<AuthEvent>
   detection: Codec<Detection>
   dlq: Codec<DlqRecord>
+  alertDelivery: Codec<AlertDelivery>
 }
 
 /** Built once per process (schema parsing is not for the hot path). */
@@ -37,5 +38,6 @@ export function createCodecs(): Codecs {
     authEvent: loadCodec<AuthEvent>('auth-event.avsc'),
     detection: loadCodec<Detection>('detection.avsc'),
     dlq: loadCodec<DlqRecord>('dlq-record.avsc'),
+    alertDelivery: loadCodec<AlertDelivery>('alert-delivery.avsc'),
   }
 }

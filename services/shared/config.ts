@@ -1,10 +1,12 @@
 // The one place that reads process.env. Parsed once per process into a frozen, typed object;
 // each component receives only its slice.
-import { randomBytes } from 'node:crypto'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { z } from 'zod'
 import { ConfigError } from './errors.js'
+import { DEFAULT_POLICY, parsePolicy, type AlertPolicy } from '../alerter/policy.js'
+import { publicJwk, type PublicJwk } from '../alerter/ssf.js'
 
 const seconds = (def: number) => z.coerce.number().positive().default(def).transform((s) => Math.round(s * 1000))
 const port = (def: number) => z.coerce.number().int().min(0).max(65535).default(def)
@@ -52,12 +54,14 @@ const envSchema = z.object({
   SW_WEBHOOK_TRIES: z.coerce.number().int().min(1).max(20).default(6),
   SW_WEBHOOK_TIMEOUT_SECONDS: seconds(10),
   SW_WEBHOOK_BACKOFF_SECONDS: seconds(0.5),
+  SW_ALERT_POLICY: z.string().optional(),
+  SW_SSF_SIGNING_KEY_FILE: z.string().optional(),
   SW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 
 export type Env = Record<string, string | undefined>
 
-function buildConfig(env: z.infer<typeof envSchema>, secrets: Secrets) {
+function buildConfig(env: z.infer<typeof envSchema>, secrets: Secrets, alerting: Alerting) {
   const dataDir = resolve(env.SW_DATA_DIR)
   return {
     kafka: {
@@ -107,12 +111,16 @@ function buildConfig(env: z.infer<typeof envSchema>, secrets: Secrets) {
       timeoutMs: env.SW_WEBHOOK_TIMEOUT_SECONDS,
       backoffMs: env.SW_WEBHOOK_BACKOFF_SECONDS,
       timelineBaseUrl: env.SW_API_URL ?? `http://${env.SW_HOST}:${env.SW_API_PORT}`,
+      policy: alerting.policy,
+      policyFile: env.SW_ALERT_POLICY,
+      ssfSigningKeyPem: alerting.ssfKeyPem,
     },
     api: {
       host: env.SW_HOST,
       port: env.SW_API_PORT,
       token: secrets.apiToken,
       url: env.SW_API_URL ?? `http://${env.SW_HOST}:${env.SW_API_PORT}`,
+      jwks: { keys: alerting.ssfKeyPem ? [publicJwk(alerting.ssfKeyPem)] : [] } as { keys: PublicJwk[] },
     },
     log: { level: env.SW_LOG_LEVEL },
     dataDir,
@@ -194,8 +202,67 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     throw new ConfigError(`invalid configuration: ${detail}`)
   }
   const dataDir = resolve(parsed.data.SW_DATA_DIR)
-  const secrets = resolveSecrets(env, dataDir, env.SW_LOCAL_SECRETS === '1')
-  return deepFreeze(buildConfig(parsed.data, secrets))
+  const allowLocal = env.SW_LOCAL_SECRETS === '1'
+  const secrets = resolveSecrets(env, dataDir, allowLocal)
+  const alerting: Alerting = {
+    policy: parsed.data.SW_ALERT_POLICY ? loadPolicyFile(parsed.data.SW_ALERT_POLICY, env) : DEFAULT_POLICY,
+    ssfKeyPem: loadSsfKey(parsed.data.SW_SSF_SIGNING_KEY_FILE, dataDir, allowLocal),
+  }
+  return deepFreeze(buildConfig(parsed.data, secrets, alerting))
+}
+
+interface Alerting {
+  policy: AlertPolicy
+  ssfKeyPem: string | undefined
+}
+
+/**
+ * The alert policy file (JSON, docs/alerting.md). `${env:NAME}` anywhere in it is replaced by that environment
+ * variable, so routing keys, webhook URLs and IdP tokens can stay out of the file; a missing one is an error.
+ */
+function loadPolicyFile(path: string, env: Env): AlertPolicy {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new ConfigError(`SW_ALERT_POLICY: cannot read ${path}: ${(error as Error).message}`, error)
+  }
+  const missing: string[] = []
+  const interpolated = text.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
+    const value = env[name]
+    if (value === undefined) missing.push(name)
+    // JSON-escaped, so a value with quotes or backslashes cannot change the document's structure.
+    return JSON.stringify(value ?? '').slice(1, -1)
+  })
+  if (missing.length > 0) throw new ConfigError(`SW_ALERT_POLICY: ${path} names unset environment variables: ${[...new Set(missing)].join(', ')}`)
+  let document: unknown
+  try {
+    document = JSON.parse(interpolated)
+  } catch (error) {
+    throw new ConfigError(`SW_ALERT_POLICY: ${path} is not JSON: ${(error as Error).message}`, error)
+  }
+  const result = parsePolicy(document)
+  if (!result.ok) throw new ConfigError(`SW_ALERT_POLICY: ${path}: ${result.problems.join('; ')}`)
+  return result.policy
+}
+
+/** The ES256 key that signs SSF/CAEP events: a PEM file, or (local trials only) one generated once, mode 0600. */
+function loadSsfKey(path: string | undefined, dataDir: string, allowLocal: boolean): string | undefined {
+  const file = path ?? (allowLocal ? join(dataDir, 'ssf-signing-key.pem') : undefined)
+  if (!file) return undefined
+  if (!existsSync(file)) {
+    if (path) throw new ConfigError(`SW_SSF_SIGNING_KEY_FILE: ${path} does not exist`)
+    mkdirSync(dataDir, { recursive: true })
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    writeFileSync(file, privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, { mode: 0o600 })
+  }
+  const pem = readFileSync(file, 'utf8')
+  try {
+    publicJwk(pem)
+  } catch (error) {
+    throw new ConfigError(`SW_SSF_SIGNING_KEY_FILE: ${file}: ${(error as Error).message}`, error)
+  }
+  return pem
 }
 
 /** Names and defaults of every setting, for `--help` and the README. */

@@ -13,6 +13,8 @@ export interface TopicNames {
   detections: string
   state: string
   alertsDlq: string
+  alertDeliveries: string
+  alertIncidents: string
 }
 
 export function topicNames(prefix: string): TopicNames {
@@ -27,6 +29,8 @@ export function topicNames(prefix: string): TopicNames {
     detections: t('auth.detections'),
     state: t('detector.state'),
     alertsDlq: t('auth.alerts.dlq'),
+    alertDeliveries: t('auth.alerts.deliveries'),
+    alertIncidents: t('auth.alerts.incidents'),
   }
 }
 
@@ -52,6 +56,9 @@ export function topicSpecs(config: KafkaConfig, names: TopicNames): ITopicConfig
     spec(names.dlq, 14),
     spec(names.detections, 30),
     spec(names.alertsDlq, 30),
+    spec(names.alertDeliveries, 30),
+    // The alerter's incident book (which incidents were paged, how many updates): latest per incident id.
+    { ...spec(names.alertIncidents, 30), configEntries: [{ name: 'cleanup.policy', value: 'compact,delete' }, { name: 'retention.ms', value: String(30 * DAY_MS) }, { name: 'min.compaction.lag.ms', value: '60000' }] },
     { ...spec(names.state, 1), configEntries: [{ name: 'cleanup.policy', value: 'compact' }, { name: 'min.compaction.lag.ms', value: '60000' }] },
   ]
 }

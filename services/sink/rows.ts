@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { AuthEvent, Detection, DlqRecord } from '../../schemas/model.js'
+import type { AlertDelivery, AuthEvent, Detection, DlqRecord } from '../../schemas/model.js'
 import { chTime } from '../shared/clickhouse.js'
 
 const s = (v: string | null | undefined) => v ?? ''
@@ -34,5 +34,13 @@ export function dlqRow(r: DlqRecord) {
   return {
     dlq_id: createHash('sha256').update(r.origin).update('\n').update(r.code).update('\n').update(r.input).digest('hex').slice(0, 32),
     code: r.code, reason: r.reason, origin: r.origin, format: s(r.format), input: r.input, input_bytes: r.input_bytes, ts: chTime(r.ts),
+  }
+}
+
+export function alertDeliveryRow(r: AlertDelivery) {
+  return {
+    delivery_id: r.delivery_id, incident_id: r.incident_id, idempotency_key: r.idempotency_key, detection_id: r.detection_id,
+    detector: r.detector, subject: s(r.subject), channel: r.channel, endpoint: r.endpoint, kind: r.kind, action: r.action,
+    attempt: r.attempt, outcome: r.outcome, status: r.status ?? null, error: s(r.error), duration_ms: Math.max(0, Math.round(r.duration_ms)), ts: chTime(r.ts),
   }
 }
