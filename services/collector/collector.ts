@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Consumer, Kafka, Producer } from 'kafkajs'
 import { requireSecret, type Config } from '../shared/config.js'
+import { ConfigError } from '../shared/errors.js'
 import { createConsumer, createProducer, type TopicNames } from '../shared/kafka.js'
 import { requireBearer } from '../shared/http-auth.js'
 import type { Logger } from '../shared/log.js'
@@ -36,6 +37,9 @@ export function createCollector(deps: CollectorDeps) {
   let server: FastifyInstance | undefined
   const counts: IngestCounts = emptyCounts()
   const intakeToken = requireSecret(deps.config.intakeToken, 'SW_INTAKE_TOKEN')
+  for (const [topic, format] of [['SW_FORMAT_LOGS_IDP', deps.rawFormats.idp], ['SW_FORMAT_LOGS_GATEWAY', deps.rawFormats.gateway]]) {
+    if (!deps.formats.has(format!)) throw new ConfigError(`${topic}: unknown format '${format}' (known: ${[...deps.formats.keys()].join(', ')})`)
+  }
 
   async function startIntake(ingest: ReturnType<typeof createIngestor>) {
     server = Fastify({ bodyLimit: deps.config.maxBodyBytes, logger: false })
@@ -89,9 +93,8 @@ export function createCollector(deps: CollectorDeps) {
           byFormat.set(format, list)
         }
         for (const [format, lines] of byFormat) {
-          const known = deps.formats.has(format) ? format : 'canonical'
-          if (known !== format) log.warn({ format, topic: batch.topic }, 'unknown format header, reading as canonical')
-          addCounts(counts, await retry(() => ingest.ingest(known, lines)))
+          if (!deps.formats.has(format)) log.warn({ format: format.slice(0, 64), topic: batch.topic, records: lines.length }, 'unknown format header, records sent to the dlq')
+          addCounts(counts, await retry(() => ingest.ingest(format, lines, 'dlq')))
         }
         const last = batch.messages.at(-1)
         if (last) await consumer!.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }])

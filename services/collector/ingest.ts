@@ -6,6 +6,7 @@ import type { FormatRegistry } from './formats/index.js'
 import type { Line } from './lines.js'
 import { createLineProcessor, createRouter, type Normalize } from './pipeline.js'
 import { UsageError } from '../shared/errors.js'
+import { reject } from './formats/types.js'
 
 export interface IngestCounts {
   lines: number
@@ -37,20 +38,26 @@ export interface IngestorDeps {
 export function createIngestor(deps: IngestorDeps) {
   const route = createRouter(deps.codecs, deps.topics)
   const processors = new Map<string, ReturnType<typeof createLineProcessor>>()
-  function processorFor(name: string) {
+  const known = () => [...deps.formats.keys()].join(', ')
+  /**
+   * A user naming an unknown format gets an error at once; records that name one (a raw topic's sw-format
+   * header) go to the DLQ with UNKNOWN_FORMAT instead, so one bad header neither stops the collector nor is lost.
+   */
+  function processorFor(name: string, unknown: 'throw' | 'dlq' = 'throw') {
     let p = processors.get(name)
     if (!p) {
-      const format = deps.formats.get(name)
-      if (!format) throw new UsageError(`unknown format '${name}' (known: ${[...deps.formats.keys()].join(', ')})`)
+      let format = deps.formats.get(name)
+      if (!format && unknown === 'throw') throw new UsageError(`unknown format '${name}' (known: ${known()})`)
+      format ??= { name, description: 'unknown', parse: () => reject('UNKNOWN_FORMAT', `unknown format '${name.slice(0, 64)}' (known: ${known()})`) }
       p = createLineProcessor(format, { normalize: deps.normalize, now: deps.now })
-      processors.set(name, p)
+      if (deps.formats.has(name)) processors.set(name, p)
     }
     return p
   }
   return {
     processorFor,
-    async ingest(formatName: string, lines: { line: Line; origin: string }[]): Promise<IngestCounts> {
-      const processLine = processorFor(formatName)
+    async ingest(formatName: string, lines: { line: Line; origin: string }[], unknown: 'throw' | 'dlq' = 'throw'): Promise<IngestCounts> {
+      const processLine = processorFor(formatName, unknown)
       const events: AuthEvent[] = []
       const rejects: DlqRecord[] = []
       let skipped = 0

@@ -100,6 +100,38 @@ describe('the pipeline on a real broker and ClickHouse', () => {
     for (const fp of fps) assert.match(fp, /^tfp_[0-9a-f]{40}$/)
   })
 
+  test('raw gateway lines on logs.gateway are parsed by the format their header names; an unknown format is a DLQ record', async () => {
+    const id = randomId()
+    const envoy = JSON.stringify({
+      start_time: '2026-11-21T11:00:00.000Z', method: 'GET', path: `/api/orders/${id}`, response_code: 200,
+      x_request_id: `req-${id}`, user_agent: 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0',
+      downstream_remote_address: '198.51.100.23:51234', authorization: `Bearer raw-${id}-secretvalue`,
+    })
+    const producer = kafka.producer()
+    await producer.connect()
+    try {
+      await producer.send({ topic: pipeline.topics.logsGateway, acks: -1, messages: [
+        { value: envoy, headers: { 'sw-format': 'envoy' } },
+        { value: envoy, headers: { 'sw-format': `no-such-format-${id}` } },
+      ] })
+    } finally {
+      await producer.disconnect()
+    }
+    let unknown: { code: string; reason: string } | undefined
+    await waitFor(async () => {
+      for (const b of await topicBytes(kafka, pipeline.topics.dlq)) {
+        try {
+          const r = codecs.dlq.decode(b)
+          if (r.reason.includes(`no-such-format-${id}`)) unknown = r
+        } catch {
+          // not a DLQ record
+        }
+      }
+      return unknown !== undefined && (await countRows('auth_events', `event_id = 'envoy:req-${id}' AND token_fp LIKE 'tfp_%'`)) === 1
+    }, { ...WAIT, what: 'the envoy event in ClickHouse and the unknown-format record in the DLQ' })
+    assert.equal(unknown!.code, 'UNKNOWN_FORMAT')
+  })
+
   test('malformed lines go to auth.dlq with their reason and the lines after them still arrive', async () => {
     const subject = `dlq-${randomId()}`
     const good = (minute: number) => JSON.stringify({ kind: 'VALIDATE', ts: `2026-11-21T10:0${minute}:00Z`, subject, session_id: `s-${subject}`, token_fp: 'tfp_x', ip: '198.51.100.7' })
