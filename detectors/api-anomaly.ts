@@ -6,7 +6,7 @@
 import { median, medianAbsoluteDeviation } from 'simple-statistics'
 import type { AuthEvent } from '../schemas/model.js'
 import { createMachineIdentityTest, credentialKey, DEFAULT_MACHINE_SUBJECTS, createUseReader, evidenceOf, roundScore, type Use } from './signals.js'
-import { severityFor, type Detector, type Finding, type StepResult } from './types.js'
+import { NO_FINDINGS, NO_SLOTS, severityFor, type Detector, type Finding, type StepResult } from './types.js'
 
 export interface ApiAnomalyConfig {
   /** A session with no request for this long is over and joins the baseline. */
@@ -75,7 +75,7 @@ interface LiveSession {
   peak: number
   /**
    * Distinct routes (capped; the rest counted under OTHER_ROUTES) and their request counts, as parallel
-   * arrays: the names change rarely and the counts array is cheap to copy on every request.
+   * arrays (plain JSON; a request bumps its route's count in place).
    */
   routes: string[]
   counts: number[]
@@ -114,31 +114,34 @@ export function createApiAnomalyDetector(config: ApiAnomalyConfig = DEFAULT_API_
   const bulkSegments = new Set(config.bulkSegments.map((x) => x.toLowerCase()))
   const isBulk = (route: string) => route.toLowerCase().split(/[/?.]/).some((seg) => bulkSegments.has(seg))
 
+  // The one slot an event touches, reused: the engine reads it before the next call.
+  const one = ['']
   return {
     name: 'api_anomaly',
     slots(event) {
-      if (event.kind !== 'VALIDATE' || event.result !== 'OK' || !event.route || !event.subject) return []
-      if (!config.includeMachineIdentities && isMachine(event)) return []
-      return credentialKey(event) ? ['u:' + event.subject] : []
+      if (event.kind !== 'VALIDATE' || event.result !== 'OK' || !event.route || !event.subject) return NO_SLOTS
+      if (!config.includeMachineIdentities && isMachine(event)) return NO_SLOTS
+      // A request that names neither a session nor a token (no credentialKey) has no session to judge.
+      if (!event.session_id && !event.token_fp) return NO_SLOTS
+      one[0] = 'u:' + event.subject
+      return one
     },
     step: function apiAnomaly(state, event): StepResult<ApiAnomalyState> {
-      const s: ApiAnomalyState = state
-        ? { ...state, baseline: { ...state.baseline }, live: [...state.live] }
-        : { subject: event.subject!, baseline: emptyBaseline(), live: [], last: event.ts }
-      s.last = Math.max(s.last, event.ts)
-      if (s.live.some((x) => s.last - x.last > config.sessionIdleMs)) foldFinished(s, config)
+      const s: ApiAnomalyState = state ?? { subject: event.subject!, baseline: emptyBaseline(), live: [], last: event.ts }
+      if (event.ts > s.last) s.last = event.ts
+      foldFinished(s, config)
       const key = credentialKey(event)!
       const route = event.route!
-      const i = s.live.findIndex((x) => x.key === key)
-      const live: LiveSession = i >= 0
-        ? { ...s.live[i]!, counts: [...s.live[i]!.counts] }
-        : {
-            key, session_id: event.session_id ?? null, token_fp: event.token_fp ?? null, start: event.ts, last: event.ts, n: 0,
-            minute: Math.floor(event.ts / 60_000), in_minute: 0, peak: 0, routes: [], counts: [], new_routes: [], bulk_routes: [],
-            first: read.useOf(event), flagged: null, incident_ts: null, reported_score: 0,
-          }
-      if (i >= 0) s.live[i] = live
-      else s.live.push(live)
+      let live: LiveSession | undefined
+      for (const x of s.live) if (x.key === key) { live = x; break }
+      if (!live) {
+        live = {
+          key, session_id: event.session_id ?? null, token_fp: event.token_fp ?? null, start: event.ts, last: event.ts, n: 0,
+          minute: Math.floor(event.ts / 60_000), in_minute: 0, peak: 0, routes: [], counts: [], new_routes: [], bulk_routes: [],
+          first: read.useOf(event), flagged: null, incident_ts: null, reported_score: 0,
+        }
+        s.live.push(live)
+      }
       count(live, event, route, s.baseline, config, isBulk)
       if (s.live.length > config.maxLiveSessions) {
         // The least recently active session is over as far as memory goes: it joins the baseline.
@@ -147,7 +150,7 @@ export function createApiAnomalyDetector(config: ApiAnomalyConfig = DEFAULT_API_
       }
 
       const judged = judge(live, s.baseline, config)
-      if (!judged || judged.score <= live.reported_score) return { state: s, findings: [] }
+      if (!judged || judged.score <= live.reported_score) return { state: s, findings: NO_FINDINGS }
       live.flagged ??= read.useOf(event)
       live.incident_ts ??= event.ts
       live.reported_score = judged.score
@@ -167,18 +170,17 @@ function count(live: LiveSession, event: AuthEvent, route: string, baseline: Bas
   live.peak = Math.max(live.peak, live.in_minute)
   let at = live.routes.indexOf(route)
   if (at < 0) {
-    // A route new to this session: the name lists are copied here only (copy on write), not on every request.
     const name = live.routes.length < config.maxSessionRoutes ? route : OTHER_ROUTES
     at = live.routes.indexOf(name)
     if (at < 0) {
-      live.routes = [...live.routes, name]
+      live.routes.push(name)
       live.counts.push(0)
       at = live.routes.length - 1
     }
     if (baseline.sessions >= config.minBaselineSessions && live.new_routes.length < 2 * config.newRoutesMin && !baseline.routes.includes(route) && !live.new_routes.includes(route)) {
-      live.new_routes = [...live.new_routes, route]
+      live.new_routes.push(route)
     }
-    if (isBulk(route) && !live.bulk_routes.includes(route) && live.bulk_routes.length < 4) live.bulk_routes = [...live.bulk_routes, route]
+    if (isBulk(route) && !live.bulk_routes.includes(route) && live.bulk_routes.length < 4) live.bulk_routes.push(route)
   }
   live.counts[at]!++
 }
@@ -263,8 +265,10 @@ function judge(live: LiveSession, b: Baseline, config: ApiAnomalyConfig): Judged
 
 /** Sessions idle for the configured time are over: their summary joins the baseline. */
 function foldFinished(s: ApiAnomalyState, config: ApiAnomalyConfig): void {
+  let idle = false
+  for (const x of s.live) if (s.last - x.last > config.sessionIdleMs) { idle = true; break }
+  if (!idle) return
   const done = s.live.filter((x) => s.last - x.last > config.sessionIdleMs)
-  if (done.length === 0) return
   s.live = s.live.filter((x) => !done.includes(x))
   for (const x of done) fold(s.baseline, x, config)
 }

@@ -2,12 +2,11 @@
 // than the one it was issued to, or a script (curl, python-requests, Go-http-client, okhttp, a headless
 // browser) on a session issued to a browser. Versions are never compared: browsers update themselves
 // mid-session, and a cookie does not move between browsers without someone copying it.
-import type { AuthEvent } from '../schemas/model.js'
 import {
   createMachineIdentityTest, credentialKey, DEFAULT_MACHINE_SUBJECTS, differs, evidenceOf, isAutomation,
   createUseReader, roundScore, type Use,
 } from './signals.js'
-import { severityFor, type Detector, type Finding, type StepResult } from './types.js'
+import { NO_FINDINGS, NO_SLOTS, severityFor, type Detector, type Finding, type StepResult } from './types.js'
 
 export interface ClientDriftConfig {
   /** A session is forgotten this long after its last use. */
@@ -50,42 +49,72 @@ export interface ClientDriftState {
   clients: Client[]
   incident_ts: number | null
   reported_score: number
+  /** Latest `last` of the clients kept: the expiry without a scan. Absent in states checkpointed before it. */
+  last?: number
 }
 
 export function createClientDriftDetector(config: ClientDriftConfig = DEFAULT_CLIENT_DRIFT): Detector<ClientDriftState> {
   const read = createUseReader()
   const isMachine = createMachineIdentityTest(config.machineSubjects)
   const exempt = new Set(config.exemptClientIds)
+  // Browser family names as normalised by familyOf: a tenant sees few distinct ones.
+  const families = new Map<string, string | null>()
+  const familyFor = (raw: string | null | undefined): string | null => {
+    if (!raw) return null
+    let family = families.get(raw)
+    if (family === undefined) {
+      family = familyOf(raw)
+      if (families.size >= 4096) families.clear()
+      families.set(raw, family)
+    }
+    return family
+  }
+  // The one slot an event touches, reused: the engine reads it before the next call.
+  const one = ['']
   return {
     name: 'client_drift',
     slots(event) {
-      if (event.kind === 'REVOKE' || (event.result && event.result !== 'OK')) return []
-      if (!event.ua_family && !event.os_family && !event.device_type) return []
-      if (isMachine(event) || (event.client_id && exempt.has(event.client_id))) return []
+      if (event.kind === 'REVOKE' || (event.result && event.result !== 'OK')) return NO_SLOTS
+      if (!event.ua_family && !event.os_family && !event.device_type) return NO_SLOTS
+      if (isMachine(event) || (event.client_id && exempt.has(event.client_id))) return NO_SLOTS
       const key = credentialKey(event)
-      return key ? [key] : []
+      if (!key) return NO_SLOTS
+      one[0] = key
+      return one
     },
     step: function clientDrift(state, event, slot): StepResult<ClientDriftState> {
-      const s: ClientDriftState = state
-        ? { ...state, clients: state.clients.map((c) => ({ ...c })) }
-        : { subject: null, session_id: null, token_fp: null, clients: [], incident_ts: null, reported_score: 0 }
+      const s: ClientDriftState = state ?? { subject: null, session_id: null, token_fp: null, clients: [], incident_ts: null, reported_score: 0, last: event.ts }
       s.subject ??= event.subject ?? null
       s.session_id ??= event.session_id ?? null
       s.token_fp ??= event.token_fp ?? null
-      const seen = clientOf(event, read.useOf(event))
-      let own = s.clients.find((c) => sameClient(c, seen))
+      const ts = event.ts
+      const family = familyFor(event.ua_family)
+      const os = event.os_family ?? null
+      const type = event.device_type ?? null
+      const issued = event.kind === 'ISSUE'
+      let own: Client | undefined
+      for (const c of s.clients) {
+        if (!differs(c.family, family) && !differs(c.os, os) && !differs(c.type, type)) { own = c; break }
+      }
+      // Whether anything judge() or originOf() reads changed; a later use of a known client changes only `last`.
+      let changed = true
       if (own) {
-        if (event.ts < own.first) { own.first = event.ts; own.use = seen.use }
-        own.last = Math.max(own.last, event.ts)
-        own.issued ||= seen.issued
+        changed = false
+        if (ts < own.first) { own.first = ts; own.use = read.useOf(event); changed = true }
+        if (ts > own.last) own.last = ts
+        if (issued && !own.issued) { own.issued = true; changed = true }
       } else {
-        own = seen
+        own = { family, os, type, automation: isAutomation(event), issued, first: ts, last: ts, use: read.useOf(event) }
         s.clients.push(own)
       }
       const origin = originOf(s.clients)
       if (s.clients.length > config.maxClients) {
         s.clients = [origin, ...s.clients.filter((c) => c !== origin).sort((a, b) => b.last - a.last).slice(0, config.maxClients - 1)]
       }
+      s.last = latestOf(s.clients)
+      // Nothing judged changed: the previous step judged the same clients and reported anything above
+      // reported_score, so judging them again cannot find anything new.
+      if (!changed) return { state: s, findings: NO_FINDINGS }
       // Judge every client against the issuance client: a late ISSUE (IdP logs arrive minutes after the
       // gateway's) can change which client is the origin.
       let best: { client: Client; score: number; reasons: string[]; confirmed: boolean } | null = null
@@ -94,20 +123,19 @@ export function createClientDriftDetector(config: ClientDriftConfig = DEFAULT_CL
         const judged = judge(origin, c, config)
         if (judged && (!best || judged.score > best.score)) best = { client: c, ...judged }
       }
-      if (!best || best.score <= s.reported_score) return { state: s, findings: [] }
+      if (!best || best.score <= s.reported_score) return { state: s, findings: NO_FINDINGS }
       s.incident_ts ??= best.client.first
       s.reported_score = best.score
       return { state: s, findings: [toFinding(s, slot, origin, best.client, best.score, best.reasons, best.confirmed, config)] }
     },
-    expiry: (state) => Math.max(...state.clients.map((c) => c.last)) + config.idleMs,
+    expiry: (state) => (state.last ?? latestOf(state.clients)) + config.idleMs,
   }
 }
 
-function clientOf(event: AuthEvent, use: Use): Client {
-  return {
-    family: familyOf(event.ua_family), os: event.os_family ?? null, type: event.device_type ?? null,
-    automation: isAutomation(event), issued: event.kind === 'ISSUE', first: event.ts, last: event.ts, use,
-  }
+function latestOf(clients: Client[]): number {
+  let last = Number.NEGATIVE_INFINITY
+  for (const c of clients) if (c.last > last) last = c.last
+  return last
 }
 
 /** "Mobile Safari", "Chrome Mobile", "Chrome WebView" are the same engine family as their desktop names. */
@@ -116,16 +144,15 @@ function familyOf(family: string | null | undefined): string | null {
   return family.toLowerCase().replace(/\b(mobile|webview)\b/g, '').replace(/\s+/g, ' ').trim() || null
 }
 
-/** Same client unless a part known on both sides differs. */
-function sameClient(a: Client, b: Client): boolean {
-  return !differs(a.family, b.family) && !differs(a.os, b.os) && !differs(a.type, b.type)
-}
-
 /** The client the credential was issued to: the earliest seen on an ISSUE, else the earliest seen at all. */
 function originOf(clients: Client[]): Client {
-  const issued = clients.filter((c) => c.issued)
-  const pool = issued.length > 0 ? issued : clients
-  return pool.reduce((a, b) => (b.first < a.first ? b : a))
+  let earliest: Client | null = null
+  let issued: Client | null = null
+  for (const c of clients) {
+    if (!earliest || c.first < earliest.first) earliest = c
+    if (c.issued && (!issued || c.first < issued.first)) issued = c
+  }
+  return issued ?? earliest!
 }
 
 function judge(origin: Client, c: Client, config: ClientDriftConfig): { score: number; reasons: string[]; confirmed: boolean } | null {

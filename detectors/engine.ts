@@ -1,4 +1,4 @@
-// Runs pure detectors over a stream of AuthEvents, keeping one compact state per (detector, slot),
+// Runs deterministic detectors over a stream of AuthEvents, keeping one compact state per (detector, slot),
 // evicting slots whose event time has passed, and turning findings into Detections with ids that do
 // not change when the same history is replayed.
 import { createHash } from 'node:crypto'
@@ -10,13 +10,8 @@ export interface EngineConfig {
   latenessMs: number
   /** Slots are swept at most this often, in event time. */
   sweepEveryMs: number
-}
-
-interface Slot {
-  state: unknown
-  expiry: number
-  /** The wheel bucket the key is filed under. */
-  bucket: number
+  /** Record changed slots for takeChanges (default true); the backtest, which never checkpoints, turns it off. */
+  trackChanges?: boolean
 }
 
 export interface StateEntry {
@@ -26,7 +21,7 @@ export interface StateEntry {
 
 export interface DetectionEngine {
   /** Feeds one event; `detectedTs` is the detection time to stamp (event time offline, wall time live). */
-  process(event: AuthEvent, detectedTs?: number): Detection[]
+  process(event: AuthEvent, detectedTs?: number): readonly Detection[]
   /** Slots changed since the last call (undefined state = forgotten), for checkpointing. */
   takeChanges(): StateEntry[]
   restore(entries: Iterable<StateEntry>): void
@@ -34,30 +29,94 @@ export interface DetectionEngine {
   readonly watermark: number
 }
 
+/** What process returns for the (usual) event that detects nothing: shared, so a quiet event allocates no list. */
+const NO_DETECTIONS: readonly Detection[] = Object.freeze([])
+
+/**
+ * Every detector's state for one slot name ('s:<session>', 'u:<subject>', …), by detector index. Most
+ * detectors key an event by the same session, so one map lookup per distinct name serves them all, and their
+ * states sit side by side: a lookup by a freshly built string and each object first touched are cache misses,
+ * and they are most of the cost per event.
+ */
+interface Group {
+  name: string
+  /** undefined where that detector keeps no state for the name. */
+  states: unknown[]
+  expiry: number[]
+  /** The wheel bucket each state is filed under (NaN: not filed). */
+  bucket: number[]
+  live: number
+  /** Detectors whose state changed since takeChanges, as bits (the group is in the change log when non-zero). */
+  dirty: number
+}
+
 export function createDetectionEngine(detectors: Detector<unknown>[], config: EngineConfig): DetectionEngine {
-  const slots = new Map<string, Slot>()
-  const changed = new Set<string>()
-  // Expiry wheel: slot keys filed under the sweep bucket of their expiry. A key whose expiry moved is filed
-  // again and its old entry is skipped when swept, so a sweep touches only slots that may be due, not all.
-  const wheel = new Map<number, string[]>()
+  if (detectors.length > 30) throw new RangeError('at most 30 detectors (change bits are a 32-bit mask)')
+  const groups = new Map<string, Group>()
+  let size = 0
+  const track = config.trackChanges ?? true
+  // Groups with changed states since takeChanges, in the order they first changed.
+  let changed: Group[] = []
+  // Expiry wheel: (group, detector) pairs filed under the sweep bucket of their expiry. A state whose expiry
+  // moved is filed again and its old entry is skipped when swept, so a sweep touches only states that may be
+  // due, not all.
+  const wheel = new Map<number, { groups: Group[]; detectors: number[] }>()
   const bucketOf = (t: number) => Math.floor(t / config.sweepEveryMs)
   let maxTs = 0
   let sweptBucket = Number.NEGATIVE_INFINITY
+  // The groups looked up for the current event, by name: detectors name the same slots.
+  const seenNames: string[] = []
+  const seenGroups: (Group | undefined)[] = []
+  let seen = 0
 
-  function file(key: string, slot: Slot) {
-    const bucket = bucketOf(slot.expiry)
-    if (slot.bucket === bucket) return
-    slot.bucket = bucket
-    const list = wheel.get(bucket)
-    if (list) list.push(key)
-    else wheel.set(bucket, [key])
+  function file(group: Group, d: number) {
+    const bucket = bucketOf(group.expiry[d]!)
+    if (group.bucket[d] === bucket) return
+    group.bucket[d] = bucket
+    const due = wheel.get(bucket)
+    if (due) {
+      due.groups.push(group)
+      due.detectors.push(d)
+    } else {
+      wheel.set(bucket, { groups: [group], detectors: [d] })
+    }
   }
 
-  function put(key: string, state: unknown, detector: Detector<unknown>) {
-    const existing = slots.get(key)
-    const slot: Slot = { state, expiry: detector.expiry(state), bucket: existing?.bucket ?? Number.NaN }
-    slots.set(key, slot)
-    file(key, slot)
+  function mark(group: Group, d: number) {
+    if (group.dirty === 0) changed.push(group)
+    group.dirty |= 1 << d
+  }
+
+  /**
+   * Stores a state, creating the group as needed; returns the group (for the per-event lookup). `marked`
+   * records the change for takeChanges (a restore writes nothing back).
+   */
+  function put(group: Group | undefined, name: string, d: number, state: unknown, marked: boolean): Group {
+    if (!group) {
+      const n = detectors.length
+      group = { name, states: new Array<unknown>(n).fill(undefined), expiry: new Array<number>(n).fill(0), bucket: new Array<number>(n).fill(Number.NaN), live: 0, dirty: 0 }
+      groups.set(name, group)
+    }
+    if (group.states[d] === undefined) {
+      group.live++
+      size++
+    }
+    group.states[d] = state
+    group.expiry[d] = detectors[d]!.expiry(state)
+    file(group, d)
+    if (marked) mark(group, d)
+    return group
+  }
+
+  /** Forgets a state; returns the group, or undefined when that was its last state. */
+  function drop(group: Group, d: number, marked: boolean): Group | undefined {
+    group.states[d] = undefined
+    group.bucket[d] = Number.NaN
+    size--
+    if (marked) mark(group, d)
+    if (--group.live > 0) return group
+    groups.delete(group.name)
+    return undefined
   }
 
   function sweep(now: number) {
@@ -69,18 +128,19 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
       sweptBucket = first - 1
     }
     for (let bucket = sweptBucket + 1; bucket <= last; bucket++) {
-      const keys = wheel.get(bucket)
-      if (!keys) continue
+      const due = wheel.get(bucket)
+      if (!due) continue
       wheel.delete(bucket)
-      for (const key of keys) {
-        const slot = slots.get(key)
-        if (!slot || slot.bucket !== bucket) continue
-        if (slot.expiry < horizon) {
-          slots.delete(key)
-          changed.add(key)
+      for (let i = 0; i < due.groups.length; i++) {
+        const group = due.groups[i]!
+        const d = due.detectors[i]!
+        // Filed again elsewhere, or forgotten (a forgotten state is unfiled).
+        if (group.bucket[d] !== bucket) continue
+        if (group.expiry[d]! < horizon) {
+          drop(group, d, track)
         } else {
-          slot.bucket = Number.NaN
-          file(key, slot)
+          group.bucket[d] = Number.NaN
+          file(group, d)
         }
       }
     }
@@ -89,7 +149,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
 
   return {
     get size() {
-      return slots.size
+      return size
     },
     get watermark() {
       return maxTs - config.latenessMs
@@ -99,20 +159,30 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
         maxTs = event.ts
         if (bucketOf(maxTs - config.latenessMs) - 1 > sweptBucket) sweep(maxTs)
       }
-      const detections: Detection[] = []
-      for (const detector of detectors) {
-        for (const slotName of detector.slots(event)) {
-          const key = detector.name + '|' + slotName
-          const slot = slots.get(key)
-          const { state, findings } = detector.step(slot?.state, event, slotName)
-          if (state !== undefined) {
-            put(key, state, detector)
-            changed.add(key)
-          } else if (slot) {
-            // Only a slot that existed needs a deletion in the checkpoint.
-            slots.delete(key)
-            changed.add(key)
+      let detections = NO_DETECTIONS as Detection[]
+      seen = 0
+      for (let d = 0; d < detectors.length; d++) {
+        const detector = detectors[d]!
+        const names = detector.slots(event)
+        for (let i = 0; i < names.length; i++) {
+          const slotName = names[i]!
+          let at = 0
+          while (at < seen && seenNames[at] !== slotName) at++
+          let group: Group | undefined
+          if (at < seen) group = seenGroups[at]
+          else {
+            group = groups.get(slotName)
+            seenNames[at] = slotName
+            seen++
           }
+          const before = group?.states[d]
+          const { state, findings } = detector.step(before, event, slotName)
+          if (state !== undefined) group = put(group, slotName, d, state, track)
+          // Only a slot that existed needs a deletion in the checkpoint.
+          else if (before !== undefined) group = drop(group!, d, track)
+          seenGroups[at] = group
+          if (findings.length === 0) continue
+          if (detections === NO_DETECTIONS) detections = []
           for (const f of findings) {
             detections.push({
               detection_id: detectionId(f.detector, f.subject, f.key, f.incident_ts),
@@ -134,18 +204,34 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
       return detections
     },
     takeChanges() {
-      const out: StateEntry[] = []
-      for (const key of changed) out.push({ key, state: slots.get(key)?.state })
-      changed.clear()
-      return out
+      // One entry per key with its latest state; a slot forgotten and made again since the last call (a new
+      // group of the same name) appears once.
+      const out = new Map<string, StateEntry>()
+      for (const group of changed) {
+        const current = groups.get(group.name)
+        for (let d = 0; d < detectors.length; d++) {
+          if ((group.dirty & (1 << d)) === 0) continue
+          const key = detectors[d]!.name + '|' + group.name
+          const state = current?.states[d]
+          const entry = out.get(key)
+          if (!entry) out.set(key, { key, state })
+          else entry.state = state
+        }
+        group.dirty = 0
+      }
+      changed = []
+      return [...out.values()]
     },
     restore(entries) {
-      const byName = new Map(detectors.map((d) => [d.name, d]))
+      const byName = new Map(detectors.map((d, i) => [d.name, i]))
       for (const { key, state } of entries) {
-        const detector = byName.get(key.slice(0, key.indexOf('|')))
-        if (!detector) continue
-        if (state === undefined) slots.delete(key)
-        else put(key, state, detector)
+        const bar = key.indexOf('|')
+        const d = byName.get(key.slice(0, bar))
+        if (d === undefined) continue
+        const name = key.slice(bar + 1)
+        const group = groups.get(name)
+        if (state !== undefined) put(group, name, d, state, false)
+        else if (group && group.states[d] !== undefined) drop(group, d, false)
       }
     },
   }

@@ -3,9 +3,9 @@
 // (the exp claim) or from the token's ISSUE. Accepted from a network or client the token had not used
 // before it expired, it is decisive: someone kept a dead token and a validator let them in.
 import {
-  createUseReader, evidenceOf, roundScore, tokenKeyOf, withFirst, type Use,
+  clientOf, createUseReader, evidenceOf, rememberFirst, roundScore, tokenKeyOf, useOf, type Use,
 } from './signals.js'
-import { severityFor, type Detector, type Finding, type StepResult } from './types.js'
+import { NO_FINDINGS, NO_SLOTS, severityFor, type Detector, type Finding, type StepResult } from './types.js'
 
 export interface ExpiredAcceptedConfig {
   /** Clock skew a validator may allow past `exp`. */
@@ -43,42 +43,46 @@ export interface ExpiredAcceptedState {
 
 export function createExpiredAcceptedDetector(config: ExpiredAcceptedConfig = DEFAULT_EXPIRED_ACCEPTED): Detector<ExpiredAcceptedState> {
   const read = createUseReader()
+  // The one slot an event touches, reused: the engine reads it before the next call.
+  const one = ['']
   return {
     name: 'expired_accepted',
     slots(event) {
-      if (event.kind === 'REVOKE') return []
-      if (event.kind === 'VALIDATE' && event.result !== 'OK') return []
+      if (event.kind === 'REVOKE') return NO_SLOTS
+      if (event.kind === 'VALIDATE' && event.result !== 'OK') return NO_SLOTS
       // Each token expires on its own: the token is the slot (its jti when it has one, so the IdP's ISSUE and
       // the gateway's presentations meet), the session only when no token is named.
       const token = tokenKeyOf(event)
-      if (token) return [token]
-      return event.session_id ? ['s:' + event.session_id] : []
+      if (token) one[0] = token
+      else if (event.session_id) one[0] = 's:' + event.session_id
+      else return NO_SLOTS
+      return one
     },
     step: function expiredAccepted(state, event, slot): StepResult<ExpiredAcceptedState> {
       const expiresAt = event.expires_at ?? state?.expires_at
       // Nothing to judge or remember until an expiry is known: keep no state for tokens without one.
-      if (expiresAt == null) return { state, findings: [] }
-      const s: ExpiredAcceptedState = state
-        ? { ...state }
-        : {
-            subject: null, session_id: null, token_fp: null, expires_at: expiresAt, origin: null, nets: {}, clients: {},
-            last: event.ts, incident_ts: null, reported_score: 0,
-          }
+      if (expiresAt == null) return { state, findings: NO_FINDINGS }
+      const s: ExpiredAcceptedState = state ?? {
+        subject: null, session_id: null, token_fp: null, expires_at: expiresAt, origin: null, nets: {}, clients: {},
+        last: event.ts, incident_ts: null, reported_score: 0,
+      }
       s.subject ??= event.subject ?? null
       s.session_id ??= event.session_id ?? null
       s.token_fp ??= event.token_fp ?? null
       // The token's own claim wins over what its issuance said (a re-issued cookie carries its new expiry).
       if (event.expires_at != null) s.expires_at = event.expires_at
-      s.last = Math.max(s.last, event.ts)
-      const use = read.useOf(event)
-      if (!s.origin || event.ts < s.origin.ts) s.origin = use
-      s.nets = withFirst(s.nets, use.net, event.ts, config.maxNetworks)
-      s.clients = withFirst(s.clients, use.client, event.ts, config.maxNetworks)
+      if (event.ts > s.last) s.last = event.ts
+      const net = read.networkOf(event)
+      let use: Use | null = null
+      if (!s.origin || event.ts < s.origin.ts) s.origin = use = useOf(event, net)
+      rememberFirst(s.nets, net, event.ts, config.maxNetworks)
+      rememberFirst(s.clients, clientOf(event), event.ts, config.maxNetworks)
 
       const late = event.ts - (s.expires_at + config.skewMs)
-      if (event.kind !== 'VALIDATE' || late <= 0) return { state: s, findings: [] }
+      if (event.kind !== 'VALIDATE' || late <= 0) return { state: s, findings: NO_FINDINGS }
+      use ??= useOf(event, net)
       const { score, reasons, confirmed } = judge(s, use, late, config)
-      if (score <= s.reported_score) return { state: s, findings: [] }
+      if (score <= s.reported_score) return { state: s, findings: NO_FINDINGS }
       s.incident_ts ??= event.ts
       s.reported_score = score
       return { state: s, findings: [toFinding(s, slot, use, score, reasons, confirmed, event.validator ?? event.source.system, config)] }

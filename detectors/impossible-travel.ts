@@ -7,7 +7,7 @@ import {
   agrees, clientsDiffer, createMachineIdentityTest, credentialKey, DEFAULT_MACHINE_SUBJECTS, differs, evidenceOf,
   createUseReader, isLocatable, isMobileNetwork, roundScore, type Use,
 } from './signals.js'
-import { severityFor, type Detector, type Finding, type StepResult } from './types.js'
+import { NO_FINDINGS, NO_SLOTS, severityFor, type Detector, type Finding, type StepResult } from './types.js'
 
 export interface ImpossibleTravelConfig {
   /** Uses further apart than this are not compared (and the slot is forgotten after it). */
@@ -54,50 +54,80 @@ export interface ImpossibleTravelState {
   fixes: Fix[]
   incident_ts: number | null
   reported_score: number
+  /** Latest `last` of the places kept: the expiry without a scan. Absent in states checkpointed before it. */
+  last?: number
 }
 
 export function createImpossibleTravelDetector(config: ImpossibleTravelConfig = DEFAULT_IMPOSSIBLE_TRAVEL): Detector<ImpossibleTravelState> {
   const read = createUseReader()
   const isMachine = createMachineIdentityTest(config.machineSubjects)
+  // The one slot an event touches, reused: the engine reads it before the next call.
+  const one = ['']
   return {
     name: 'impossible_travel',
     slots(event) {
-      if (event.kind === 'REVOKE' || (event.result && event.result !== 'OK')) return []
-      if (!isLocatable(event) || isMachine(event)) return []
+      if (event.kind === 'REVOKE' || (event.result && event.result !== 'OK')) return NO_SLOTS
+      if (!isLocatable(event) || isMachine(event)) return NO_SLOTS
       const key = credentialKey(event)
-      return key ? [key] : []
+      if (!key) return NO_SLOTS
+      one[0] = key
+      return one
     },
     step: function impossibleTravel(state, event, slot): StepResult<ImpossibleTravelState> {
-      const s: ImpossibleTravelState = state
-        ? { ...state, fixes: state.fixes.map((f) => ({ ...f })) }
-        : { subject: null, session_id: null, token_fp: null, fixes: [], incident_ts: null, reported_score: 0 }
+      const s: ImpossibleTravelState = state ?? { subject: null, session_id: null, token_fp: null, fixes: [], incident_ts: null, reported_score: 0, last: event.ts }
       s.subject ??= event.subject ?? null
       s.session_id ??= event.session_id ?? null
       s.token_fp ??= event.token_fp ?? null
-      const here: Fix = { lat: event.lat!, lon: event.lon!, acc: accuracyOf(event, config), first: event.ts, last: event.ts, use: read.useOf(event) }
+      const ts = event.ts
+      const lat = event.lat!
+      const lon = event.lon!
+      const acc = accuracyOf(event, config)
+      const fixes = s.fixes
       // A use joins a place it is consistent with (the circles overlap); otherwise it is a new place.
-      let fix = s.fixes.find((f) => gapKm(f, here) <= 0)
-      if (fix) {
-        if (event.ts < fix.first) { fix.first = event.ts; fix.use = here.use }
-        fix.last = Math.max(fix.last, event.ts)
-      } else {
-        fix = here
-        s.fixes.push(fix)
+      let fix: Fix | undefined
+      for (let i = 0; i < fixes.length; i++) {
+        const f = fixes[i]!
+        if (haversineKm(f.lat, f.lon, lat, lon) - f.acc - acc <= 0) { fix = f; break }
       }
-      s.fixes = s.fixes.filter((f) => f === fix || event.ts - f.last <= config.windowMs)
-      s.fixes.sort((a, b) => a.first - b.first)
-      if (s.fixes.length > config.maxPlaces) s.fixes.splice(1, s.fixes.length - config.maxPlaces)
+      if (fix) {
+        if (ts < fix.first) { fix.first = ts; fix.use = read.useOf(event) }
+        if (ts > fix.last) fix.last = ts
+      } else {
+        fix = { lat, lon, acc, first: ts, last: ts, use: read.useOf(event) }
+        fixes.push(fix)
+      }
+      let kept = 0
+      let sorted = true
+      for (let i = 0; i < fixes.length; i++) {
+        const f = fixes[i]!
+        if (f !== fix && ts - f.last > config.windowMs) continue
+        if (kept > 0 && fixes[kept - 1]!.first > f.first) sorted = false
+        fixes[kept++] = f
+      }
+      fixes.length = kept
+      // Stable: places first used at the same time keep their order (sorting a sorted list changes nothing).
+      if (!sorted) fixes.sort((a, b) => a.first - b.first)
+      if (fixes.length > config.maxPlaces) fixes.splice(1, fixes.length - config.maxPlaces)
+      let last = fixes[0]!.last
+      for (let i = 1; i < fixes.length; i++) if (fixes[i]!.last > last) last = fixes[i]!.last
+      s.last = last
 
-      const jump = worstJump(fix, s.fixes, config)
-      if (!jump) return { state: s, findings: [] }
+      const jump = worstJump(fix, fixes, config)
+      if (!jump) return { state: s, findings: NO_FINDINGS }
       const { score, reasons, confirmed } = scoreOf(jump, config)
-      if (score <= s.reported_score) return { state: s, findings: [] }
+      if (score <= s.reported_score) return { state: s, findings: NO_FINDINGS }
       s.incident_ts ??= jump.to.first
       s.reported_score = score
       return { state: s, findings: [toFinding(s, slot, jump, score, reasons, confirmed, config)] }
     },
-    expiry: (state) => Math.max(...state.fixes.map((f) => f.last)) + config.windowMs,
+    expiry: (state) => (state.last ?? latestOf(state.fixes)) + config.windowMs,
   }
+}
+
+function latestOf(fixes: Fix[]): number {
+  let last = Number.NEGATIVE_INFINITY
+  for (const f of fixes) if (f.last > last) last = f.last
+  return last
 }
 
 function accuracyOf(event: AuthEvent, config: ImpossibleTravelConfig): number {

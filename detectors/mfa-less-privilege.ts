@@ -8,7 +8,7 @@ import {
   clientsDiffer, createMachineIdentityTest, DEFAULT_MACHINE_SUBJECTS, differs, evidenceOf, hasSecondFactor,
   createUseReader, roundScore, tokenKeyOf, type Use,
 } from './signals.js'
-import { severityFor, type Detector, type Finding, type StepResult } from './types.js'
+import { NO_FINDINGS, NO_SLOTS, severityFor, type Detector, type Finding, type StepResult } from './types.js'
 
 export interface MfaLessPrivilegeConfig {
   /**
@@ -55,42 +55,64 @@ export function createMfaLessPrivilegeDetector(config: MfaLessPrivilegeConfig = 
   const isMachine = createMachineIdentityTest(config.machineSubjects)
   const routes = config.privilegedRoutes.map((pattern) => ({ pattern, segments: segmentsOf(pattern) }))
   const scopes = config.privilegedScopes.map((p) => new RegExp('^' + p.split('*').map(escape).join('.*') + '$', 'i'))
+  // slots() and step() both ask about the same event: the answer for the latest event is kept.
+  let privilegeEvent: AuthEvent | null = null
+  let privilegeAnswer: string | null = null
   const privilegeOf = (event: AuthEvent): string | null => {
-    if (event.route) {
-      const path = segmentsOf(event.route.split('?')[0]!)
-      const matched = routes.find((r) => routeMatches(r.segments, path))
-      if (matched) return `route ${event.route} (privileged: ${matched.pattern})`
+    if (event !== privilegeEvent) {
+      privilegeAnswer = findPrivilege(event)
+      privilegeEvent = event
     }
-    const scope = event.scopes.find((x) => scopes.some((p) => p.test(x)))
+    return privilegeAnswer
+  }
+  // Pre-checks that answer "no privilege" with one regex each (the usual answer); a match is confirmed below.
+  const anyRoute = routes.length === 0 ? null : new RegExp(routes.map((r) => routePattern(r.segments)).join('|'))
+  const anyScope = scopes.length === 0 ? null : new RegExp(scopes.map((p) => `(?:${p.source})`).join('|'), 'i')
+  const findPrivilege = (event: AuthEvent): string | null => {
+    if (event.route && anyRoute) {
+      const q = event.route.indexOf('?')
+      const lower = (q < 0 ? event.route : event.route.slice(0, q)).toLowerCase()
+      if (anyRoute.test(lower)) {
+        const path = segmentsOf(lower)
+        const matched = routes.find((r) => routeMatches(r.segments, path))
+        if (matched) return `route ${event.route} (privileged: ${matched.pattern})`
+      }
+    }
+    if (anyScope === null || event.scopes.length === 0) return null
+    const scope = event.scopes.find((x) => anyScope.test(x))
     return scope ? `scope ${scope}` : null
   }
   const strongAuth = (event: AuthEvent) => hasSecondFactor(event.amr) || (!!event.acr && MFA_ACR.test(event.acr))
 
+  // The one slot a presentation touches, reused: the engine reads it before the next call.
+  const one = ['']
   return {
     name: 'mfa_less_privilege',
     slots(event) {
-      if (event.kind === 'REVOKE' || isMachine(event)) return []
+      if (event.kind === 'REVOKE' || isMachine(event)) return NO_SLOTS
       // An ISSUE records its methods for both its session and its token; a presentation is judged in one slot.
       // Only what can matter is stepped: issuances that name their methods, step-ups, privileged calls.
       if (event.kind === 'ISSUE') {
-        if (event.amr.length === 0 && !event.acr) return []
+        if (event.amr.length === 0 && !event.acr) return NO_SLOTS
         const token = tokenKeyOf(event)
         return [...(event.session_id ? ['s:' + event.session_id] : []), ...(token ? [token] : [])]
       }
-      if (event.result !== 'OK' || (event.action !== 'mfa' && !privilegeOf(event))) return []
-      if (event.session_id) return ['s:' + event.session_id]
-      const token = tokenKeyOf(event)
-      return token ? [token] : []
+      if (event.result !== 'OK' || (event.action !== 'mfa' && !privilegeOf(event))) return NO_SLOTS
+      if (event.session_id) one[0] = 's:' + event.session_id
+      else {
+        const token = tokenKeyOf(event)
+        if (!token) return NO_SLOTS
+        one[0] = token
+      }
+      return one
     },
     step: function mfaLessPrivilege(state, event, slot): StepResult<MfaLessPrivilegeState> {
       const stepUp = event.kind === 'ISSUE' || event.action === 'mfa'
       const strong = strongAuth(event)
       const privilege = event.kind === 'VALIDATE' ? privilegeOf(event) : null
       // A credential issued with a second factor needs no watching: keep state only for weak ones.
-      if (!state && (strong || (event.kind === 'VALIDATE' && (!privilege || event.amr.length === 0)))) return { state, findings: [] }
-      const s: MfaLessPrivilegeState = state
-        ? { ...state }
-        : { subject: null, session_id: null, token_fp: null, amr: [], mfa_at: null, origin: null, incident_ts: null, reported_score: 0, last: event.ts }
+      if (!state && (strong || (event.kind === 'VALIDATE' && (!privilege || event.amr.length === 0)))) return { state, findings: NO_FINDINGS }
+      const s: MfaLessPrivilegeState = state ?? { subject: null, session_id: null, token_fp: null, amr: [], mfa_at: null, origin: null, incident_ts: null, reported_score: 0, last: event.ts }
       s.subject ??= event.subject ?? null
       s.session_id ??= event.session_id ?? null
       s.token_fp ??= event.token_fp ?? null
@@ -102,15 +124,15 @@ export function createMfaLessPrivilegeDetector(config: MfaLessPrivilegeConfig = 
         }
         if (strong && (s.mfa_at === null || event.ts < s.mfa_at)) s.mfa_at = event.ts
       }
-      if (!privilege) return { state: s, findings: [] }
+      if (!privilege) return { state: s, findings: NO_FINDINGS }
 
       // The presentation's own methods are the most direct evidence; else what the credential was issued with.
       const amr = event.amr.length > 0 ? event.amr : s.amr
       const proven = strong || (s.mfa_at !== null && s.mfa_at <= event.ts)
-      if (proven || amr.length === 0) return { state: s, findings: [] }
+      if (proven || amr.length === 0) return { state: s, findings: NO_FINDINGS }
       const use = read.useOf(event)
       const { score, reasons, confirmed } = judge(event, use, s, amr, privilege, config)
-      if (score <= s.reported_score) return { state: s, findings: [] }
+      if (score <= s.reported_score) return { state: s, findings: NO_FINDINGS }
       s.incident_ts ??= event.ts
       s.reported_score = score
       const evidence = evidenceOf(s.origin ? [s.origin, use] : [use], reasons)
@@ -147,6 +169,16 @@ function escape(s: string): string {
 
 function segmentsOf(path: string): string[] {
   return path.toLowerCase().split('/').filter(Boolean)
+}
+
+/**
+ * routeMatches as one regex over the lowercased path: empty segments skipped, a wildcard is any one
+ * segment, and the prefix ends at a segment boundary.
+ */
+function routePattern(pattern: string[]): string {
+  if (pattern.length === 0) return '(?:)'
+  const segments = pattern.map((w) => (w === '*' || (w.startsWith('{') && w.endsWith('}')) ? '[^/]+' : w.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')))
+  return `(?:^/*${segments.join('/+')}(?:/|$))`
 }
 
 /** Prefix match by segment; '*' and '{name}' in the pattern match any one segment. */

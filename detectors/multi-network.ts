@@ -12,7 +12,7 @@ import {
   clientsDiffer, countryOf, createMachineIdentityTest, DEFAULT_MACHINE_SUBJECTS, differs, isAnonymised, isMobileNetwork,
   createUseReader, placeOf,
 } from './signals.js'
-import { emptyEvidence, severityFor, type Detector, type Finding, type StepResult } from './types.js'
+import { emptyEvidence, NO_FINDINGS, NO_SLOTS, severityFor, type Detector, type Finding, type StepResult } from './types.js'
 
 export interface MultiNetworkConfig {
   windowMs: number
@@ -68,38 +68,47 @@ export interface MultiNetworkState {
   incident_ts: number | null
   reported_score: number
   sightings: Sighting[]
+  /** Latest `last` of the sightings kept: the expiry without a scan. Absent in states checkpointed before it. */
+  last?: number
 }
 
 export function createMultiNetworkDetector(config: MultiNetworkConfig = DEFAULT_MULTI_NETWORK): Detector<MultiNetworkState> {
   const read = createUseReader()
   const isMachine = createMachineIdentityTest(config.machineSubjects)
   const known = new Set(config.knownNetworks)
+  // The one slot an event touches, reused: the engine reads it before the next call.
+  const one = ['']
   return {
     name: 'multi_network',
     slots(event) {
-      if (event.kind === 'REVOKE' || !event.ip_prefix) return []
-      if (event.result && event.result !== 'OK') return []
+      if (event.kind === 'REVOKE' || !event.ip_prefix) return NO_SLOTS
+      if (event.result && event.result !== 'OK') return NO_SLOTS
       // Service accounts and CI runners call from many cloud addresses by design.
-      if (isMachine(event)) return []
+      if (isMachine(event)) return NO_SLOTS
       // One incident per session (or per token when there is no session): a stolen cookie must page once,
       // not once for the cookie and again for its session.
-      if (event.session_id) return ['s:' + event.session_id]
-      return event.token_fp ? ['t:' + event.token_fp] : []
+      if (event.session_id) one[0] = 's:' + event.session_id
+      else if (event.token_fp) one[0] = 't:' + event.token_fp
+      else return NO_SLOTS
+      return one
     },
     step: function multiNetwork(state, event, slot): StepResult<MultiNetworkState> {
-      const s: MultiNetworkState = state
-        ? { ...state, sightings: state.sightings.map((x) => ({ ...x })) }
-        : { subject: null, session_id: null, token_fp: null, incident_ts: null, reported_score: 0, sightings: [] }
+      const s: MultiNetworkState = state ?? { subject: null, session_id: null, token_fp: null, incident_ts: null, reported_score: 0, sightings: [], last: event.ts }
       s.subject ??= event.subject ?? null
       s.session_id ??= event.session_id ?? null
       s.token_fp ??= event.token_fp ?? null
       const net = read.networkOf(event)!
       const ts = event.ts
-      let own = s.sightings.find((x) => x.net === net)
+      const sightings = s.sightings
+      let own: Sighting | undefined
+      for (let i = 0; i < sightings.length; i++) if (sightings[i]!.net === net) { own = sightings[i]; break }
       if (own) {
-        if (s.sightings.some((x) => x !== own && x.last > own!.last && x.last <= ts)) own.interleaved = true
-        own.first = Math.min(own.first, ts)
-        own.last = Math.max(own.last, ts)
+        for (let i = 0; i < sightings.length; i++) {
+          const x = sightings[i]!
+          if (x !== own && x.last > own.last && x.last <= ts) { own.interleaved = true; break }
+        }
+        if (ts < own.first) own.first = ts
+        if (ts > own.last) own.last = ts
         own.ua ??= event.user_agent ?? null
         own.ja4 ??= event.ja4 ?? null
       } else {
@@ -110,28 +119,42 @@ export function createMultiNetworkDetector(config: MultiNetworkConfig = DEFAULT_
           event_id: event.event_id, interleaved: false, anon, hosting: !anon && event.net_flags.includes('hosting'),
           mobile: isMobileNetwork(event), known: isKnown(event, net, known),
         }
-        s.sightings.push(own)
+        sightings.push(own)
       }
       // Forget networks that fell out of the window, and keep the list bounded.
-      s.sightings = s.sightings.filter((x) => Math.abs(ts - x.last) <= config.windowMs || x === own)
-      if (s.sightings.length > config.maxSightings) s.sightings.splice(1, s.sightings.length - config.maxSightings)
-      if (s.sightings.length < 2) {
-        if (s.sightings.length === 1) s.incident_ts = null
-        return { state: s, findings: [] }
+      let kept = 0
+      for (let i = 0; i < sightings.length; i++) {
+        const x = sightings[i]!
+        if (Math.abs(ts - x.last) <= config.windowMs || x === own) sightings[kept++] = x
       }
-      const ordered = [...s.sightings].sort((a, b) => a.first - b.first)
+      sightings.length = kept
+      if (sightings.length > config.maxSightings) sightings.splice(1, sightings.length - config.maxSightings)
+      let last = sightings[0]!.last
+      for (let i = 1; i < sightings.length; i++) if (sightings[i]!.last > last) last = sightings[i]!.last
+      s.last = last
+      if (sightings.length < 2) {
+        s.incident_ts = null
+        return { state: s, findings: NO_FINDINGS }
+      }
+      const ordered = [...sightings].sort((a, b) => a.first - b.first)
       const origin = ordered[0]!
       const intruders = ordered.slice(1).filter((x) => !excused(origin, x))
-      if (intruders.length === 0) return { state: s, findings: [] }
+      if (intruders.length === 0) return { state: s, findings: NO_FINDINGS }
       const { score, reasons } = scoreOf(origin, intruders, config)
-      if (score <= s.reported_score) return { state: s, findings: [] }
+      if (score <= s.reported_score) return { state: s, findings: NO_FINDINGS }
       s.incident_ts ??= origin.first
       s.reported_score = score
       const finding = toFinding(s, slot, origin, intruders, score, reasons, config)
       return { state: s, findings: [finding] }
     },
-    expiry: (state) => Math.max(...state.sightings.map((x) => x.last)) + config.windowMs,
+    expiry: (state) => (state.last ?? latestOf(state.sightings)) + config.windowMs,
   }
+}
+
+function latestOf(sightings: Sighting[]): number {
+  let last = Number.NEGATIVE_INFINITY
+  for (const x of sightings) if (x.last > last) last = x.last
+  return last
 }
 
 function isKnown(event: AuthEvent, net: string, known: Set<string>): boolean {

@@ -5,7 +5,7 @@
 // IdPs that detect reuse themselves (Okta, Auth0, Keycloak: action 'refresh_reuse') are believed outright.
 import type { AuthEvent } from '../schemas/model.js'
 import { agrees, clientsDiffer, createUseReader, differs, evidenceOf, roundScore, type Use } from './signals.js'
-import { severityFor, type Detector, type Finding, type StepResult } from './types.js'
+import { NO_FINDINGS, NO_SLOTS, severityFor, type Detector, type Finding, type StepResult } from './types.js'
 
 export interface RefreshReuseConfig {
   /** Uses this close after the rotation are concurrent refreshes (tabs, retries), not reuse. */
@@ -44,28 +44,34 @@ export interface RefreshReuseState {
 
 export function createRefreshReuseDetector(config: RefreshReuseConfig = DEFAULT_REFRESH_REUSE): Detector<RefreshReuseState> {
   const read = createUseReader()
+  // The one slot an event touches, reused: the engine reads it before the next call.
+  const one = ['']
   return {
     name: 'refresh_reuse',
     slots(event) {
-      if (event.kind === 'ISSUE') return event.parent_token_fp ? ['r:' + event.parent_token_fp] : []
-      if (event.kind !== 'VALIDATE' || !event.token_fp) return []
+      if (event.kind === 'ISSUE') {
+        if (!event.parent_token_fp) return NO_SLOTS
+        one[0] = 'r:' + event.parent_token_fp
+        return one
+      }
+      if (event.kind !== 'VALIDATE' || !event.token_fp) return NO_SLOTS
       const refresh = event.action === 'refresh_reuse' || event.action === 'refresh' || event.token_kind === 'refresh'
-      return refresh ? ['r:' + event.token_fp] : []
+      if (!refresh) return NO_SLOTS
+      one[0] = 'r:' + event.token_fp
+      return one
     },
     step: function refreshReuse(state, event, slot): StepResult<RefreshReuseState> {
-      const s: RefreshReuseState = state
-        ? { ...state, uses: [...state.uses] }
-        : {
-            subject: null, session_id: null, token_fp: slot.slice(2), uses: [], idp_reported: false,
-            incident_ts: null, reported_score: 0, last: event.ts,
-          }
+      const s: RefreshReuseState = state ?? {
+        subject: null, session_id: null, token_fp: slot.slice(2), uses: [], idp_reported: false,
+        incident_ts: null, reported_score: 0, last: event.ts,
+      }
       s.subject ??= event.subject ?? null
       s.session_id ??= event.session_id ?? null
       s.last = Math.max(s.last, event.ts)
 
       if (event.action === 'refresh_reuse') return idpReported(s, event, read.useOf(event), slot, config)
       // Replays of the same event (at-least-once delivery) are one use.
-      if (s.uses.some((u) => u.use.id === event.event_id)) return { state: s, findings: [] }
+      if (s.uses.some((u) => u.use.id === event.event_id)) return { state: s, findings: NO_FINDINGS }
       const exchanged = event.kind === 'ISSUE'
       s.uses.push({ use: read.useOf(event), exchanged, child: exchanged ? (event.token_fp ?? null) : null })
       s.uses.sort((a, b) => a.use.ts - b.use.ts)
@@ -75,7 +81,7 @@ export function createRefreshReuseDetector(config: RefreshReuseConfig = DEFAULT_
         const rest = s.uses.filter((u) => u !== rotation).slice(-(config.maxUses - 1))
         s.uses = rotation ? [rotation, ...rest].sort((a, b) => a.use.ts - b.use.ts) : rest
       }
-      if (!rotation) return { state: s, findings: [] }
+      if (!rotation) return { state: s, findings: NO_FINDINGS }
 
       let best: { reuse: TokenUse; score: number; reasons: string[]; confirmed: boolean } | null = null
       for (const u of s.uses) {
@@ -83,7 +89,7 @@ export function createRefreshReuseDetector(config: RefreshReuseConfig = DEFAULT_
         const judged = judge(rotation, u, config)
         if (!best || judged.score > best.score) best = { reuse: u, ...judged }
       }
-      if (!best || best.score <= s.reported_score) return { state: s, findings: [] }
+      if (!best || best.score <= s.reported_score) return { state: s, findings: NO_FINDINGS }
       s.incident_ts ??= best.reuse.use.ts
       s.reported_score = best.score
       return { state: s, findings: [toFinding(s, slot, [rotation.use, best.reuse.use], best.score, best.reasons, best.confirmed, best.reuse.use.ts, config)] }
@@ -94,7 +100,7 @@ export function createRefreshReuseDetector(config: RefreshReuseConfig = DEFAULT_
 
 /** The IdP says the token was reused: decisive, reported once per token. */
 function idpReported(s: RefreshReuseState, event: AuthEvent, use: Use, slot: string, config: RefreshReuseConfig): StepResult<RefreshReuseState> {
-  if (s.idp_reported) return { state: s, findings: [] }
+  if (s.idp_reported) return { state: s, findings: NO_FINDINGS }
   s.idp_reported = true
   const score = Math.max(0.95, s.reported_score)
   s.incident_ts ??= event.ts

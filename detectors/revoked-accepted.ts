@@ -11,8 +11,8 @@
 // Presentations are kept for a while as compact per-validator buckets, because a revocation can arrive after
 // the validation it invalidates (IdP logs lag gateway logs by minutes).
 import type { AuthEvent, RevokeScope } from '../schemas/model.js'
-import { credentialKey, createUseReader, evidenceOf, roundScore, withFirst, type Use } from './signals.js'
-import { severityFor, type Detector, type Finding, type StepResult } from './types.js'
+import { clientOf, credentialKey, createUseReader, evidenceOf, overwriteUse, rememberFirst, roundScore, useOf, type Use } from './signals.js'
+import { NO_FINDINGS, NO_SLOTS, severityFor, type Detector, type Finding, type StepResult } from './types.js'
 
 export interface RevokedAcceptedConfig {
   /** Time a revocation may take to reach validators (caches, introspection caches, edge replication). */
@@ -134,15 +134,15 @@ export function createRevokedAcceptedDetector(config: RevokedAcceptedConfig = DE
   }
 
   /**
-   * Matches presentations against one revocation: rejections give the validator's propagation latency,
-   * acceptances past the allowance are violations. `at` names the presentation just seen; without it (a
-   * revocation arriving late) a bucket's first and last presentations are the candidates.
+   * Matches the presentations kept against a revocation just seen (possibly arriving after them): rejections
+   * give the validator's propagation latency, acceptances past the allowance are violations. A bucket's first
+   * and last presentations are the candidates.
    */
-  function match(rev: Revocation, buckets: Bucket[], s: RevokedAcceptedState, at?: { ts: number; id: string }): Violation[] {
+  function match(rev: Revocation, buckets: Bucket[], s: RevokedAcceptedState): Violation[] {
     const out: Violation[] = []
     for (const b of buckets) {
       if (b.last < rev.ts || !covers(rev, b, s)) continue
-      const candidates = at ? [at] : [{ ts: b.first, id: b.first_id }, { ts: b.last, id: b.use.id }]
+      const candidates = [{ ts: b.first, id: b.first_id }, { ts: b.last, id: b.use.id }]
       if (!b.ok) {
         const first = candidates.find((c) => c.ts >= rev.ts)
         if (first && (rev.latency[b.validator] === undefined || first.ts - rev.ts < rev.latency[b.validator]!)) rev.latency[b.validator] = first.ts - rev.ts
@@ -153,6 +153,21 @@ export function createRevokedAcceptedDetector(config: RevokedAcceptedConfig = DE
       if (late) out.push({ rev, bucket: b, at: late.ts, atId: late.id })
     }
     return out
+  }
+
+  /**
+   * Matches one presentation just seen (at `ts`, event `id`, summarised in bucket `b`) against a revocation:
+   * a rejection gives the validator's propagation latency, an acceptance past the allowance is a violation.
+   */
+  function matchPresentation(rev: Revocation, b: Bucket, s: RevokedAcceptedState, ts: number, id: string): Violation | null {
+    if (b.last < rev.ts || !covers(rev, b, s)) return null
+    if (!b.ok) {
+      if (ts >= rev.ts && (rev.latency[b.validator] === undefined || ts - rev.ts < rev.latency[b.validator]!)) rev.latency[b.validator] = ts - rev.ts
+      return null
+    }
+    const deadline = rev.ts + allowanceFor(b.validator)
+    if (ts > deadline && (rev.reissued === null || ts < rev.reissued)) return { rev, bucket: b, at: ts, atId: id }
+    return null
   }
 
   function judge(v: Violation, s: RevokedAcceptedState): { score: number; reasons: string[]; confirmed: boolean } {
@@ -176,73 +191,89 @@ export function createRevokedAcceptedDetector(config: RevokedAcceptedConfig = DE
     return { score, reasons, confirmed: newNetwork || newClient }
   }
 
+  // The one slot a presentation touches, reused: the engine reads it before the next call.
+  const one = ['']
   return {
     name: 'revoked_accepted',
     slots(event) {
       if (event.kind === 'REVOKE') return revocationSlots(event)
-      if (event.kind === 'VALIDATE' || (event.kind === 'ISSUE' && event.subject)) return [presentationSlot(event)].filter((x) => x !== null)
-      return []
+      if (event.kind === 'VALIDATE' || (event.kind === 'ISSUE' && event.subject)) {
+        const slot = presentationSlot(event)
+        if (slot === null) return NO_SLOTS
+        one[0] = slot
+        return one
+      }
+      return NO_SLOTS
     },
     step: function revokedAccepted(state, event): StepResult<RevokedAcceptedState> {
-      const s: RevokedAcceptedState = state
-        ? {
-            // Copy on write: buckets are copied when touched (record), maps when they change (withFirst).
-            ...state,
-            revocations: state.revocations.length === 0 ? state.revocations : state.revocations.map((r) => ({ ...r, latency: { ...r.latency }, hits: { ...r.hits } })),
-            buckets: [...state.buckets],
-          }
-        : { subject: null, revocations: [], buckets: [], nets: {}, clients: {}, creds: {}, last: 0 }
+      const cred = event.kind === 'REVOKE' ? null : credentialKey(event)
+      // A presentation naming no credential changes nothing, not even the subject or the time.
+      if (event.kind !== 'REVOKE' && event.kind !== 'ISSUE' && !cred) return { state, findings: NO_FINDINGS }
+      const s: RevokedAcceptedState = state ?? { subject: null, revocations: [], buckets: [], nets: {}, clients: {}, creds: {}, last: 0 }
       s.subject ??= event.subject ?? null
-      s.last = Math.max(s.last, event.ts)
-      const use = read.useOf(event)
-      let violations: Violation[] = []
+      if (event.ts > s.last) s.last = event.ts
+      let violations: Violation[] | null = null
 
       if (event.kind === 'REVOKE') {
-        if (s.revocations.some((r) => r.id === event.event_id)) return { state: s, findings: [] }
+        if (s.revocations.some((r) => r.id === event.event_id)) return { state: s, findings: NO_FINDINGS }
+        const use = read.useOf(event)
         const rev: Revocation = {
           id: event.event_id, ts: event.ts, scope: scopeOf(event)!, session_id: event.session_id ?? null, token_fp: event.token_fp ?? null, jti: event.jti ?? null,
           client_id: event.client_id ?? null, use, reissued: null, latency: {}, hits: {},
         }
         s.revocations = [...s.revocations, rev].sort((a, b) => a.ts - b.ts).slice(-config.maxRevocations)
         // The owner asked for the revocation from here: this network and client are theirs.
-        s.nets = withFirst(s.nets, use.net, event.ts, config.maxNetworks)
-        s.clients = withFirst(s.clients, use.client, event.ts, config.maxNetworks)
+        rememberFirst(s.nets, use.net, event.ts, config.maxNetworks)
+        rememberFirst(s.clients, use.client, event.ts, config.maxNetworks)
         violations = match(rev, s.buckets, s)
       } else if (event.kind === 'ISSUE') {
-        const cred = credentialKey(event)
         if (cred && event.action === 'login') {
           // A fresh login after a user-wide revocation is a new credential even when the server kept the id.
-          if (s.revocations.some((r) => r.ts < event.ts && (s.creds[cred] ?? Infinity) < r.ts)) s.creds = { ...s.creds, [cred]: event.ts }
+          if (s.revocations.some((r) => r.ts < event.ts && (s.creds[cred] ?? Infinity) < r.ts)) s.creds[cred] = event.ts
           for (const r of s.revocations) {
             if (r.scope === 'session' && r.session_id !== null && r.session_id === event.session_id && event.ts > r.ts && (r.reissued === null || event.ts < r.reissued)) r.reissued = event.ts
           }
         }
-        if (cred) s.creds = withFirst(s.creds, cred, event.ts, 2 * config.maxBuckets)
-        s.nets = withFirst(s.nets, use.net, event.ts, config.maxNetworks)
-        s.clients = withFirst(s.clients, use.client, event.ts, config.maxNetworks)
+        if (cred) rememberFirst(s.creds, cred, event.ts, 2 * config.maxBuckets)
+        rememberFirst(s.nets, read.networkOf(event), event.ts, config.maxNetworks)
+        rememberFirst(s.clients, clientOf(event), event.ts, config.maxNetworks)
       } else {
-        const cred = credentialKey(event)
-        if (!cred) return { state, findings: [] }
-        s.creds = withFirst(s.creds, cred, event.ts, 2 * config.maxBuckets)
+        rememberFirst(s.creds, cred!, event.ts, 2 * config.maxBuckets)
+        const net = read.networkOf(event)
+        const client = clientOf(event)
         if (event.result === 'OK') {
-          s.nets = withFirst(s.nets, use.net, event.ts, config.maxNetworks)
-          s.clients = withFirst(s.clients, use.client, event.ts, config.maxNetworks)
+          rememberFirst(s.nets, net, event.ts, config.maxNetworks)
+          rememberFirst(s.clients, client, event.ts, config.maxNetworks)
         }
-        const b = record(s, event, cred, use, config)
-        for (const rev of s.revocations) violations.push(...match(rev, [b], s, { ts: event.ts, id: event.event_id }))
+        const b = record(s, event, cred!, net, client, config)
+        for (const rev of s.revocations) {
+          const v = matchPresentation(rev, b, s, event.ts, event.event_id)
+          if (v) {
+            violations ??= []
+            violations.push(v)
+          }
+        }
       }
 
-      const findings: Finding[] = []
-      for (const v of violations) {
-        const { score, reasons, confirmed } = judge(v, s)
-        const key = incidentKey(v)
-        if (score <= (v.rev.hits[key] ?? 0)) continue
-        v.rev.hits[key] = score
-        findings.push(toFinding(s, v, key, score, reasons, confirmed, config))
+      let findings: Finding[] | null = null
+      if (violations !== null) {
+        for (const v of violations) {
+          const { score, reasons, confirmed } = judge(v, s)
+          const key = incidentKey(v)
+          if (score <= (v.rev.hits[key] ?? 0)) continue
+          v.rev.hits[key] = score
+          findings ??= []
+          findings.push(toFinding(s, v, key, score, reasons, confirmed, config))
+        }
       }
-      return { state: dropStale(s, config), findings }
+      dropStale(s, config)
+      return { state: s, findings: findings ?? NO_FINDINGS }
     },
-    expiry: (state) => Math.max(state.last + config.lateRevokeMs, ...state.revocations.map((r) => r.ts + config.rememberMs)),
+    expiry: (state) => {
+      let expiry = state.last + config.lateRevokeMs
+      for (const r of state.revocations) if (r.ts + config.rememberMs > expiry) expiry = r.ts + config.rememberMs
+      return expiry
+    },
   }
 }
 
@@ -273,26 +304,25 @@ function revocationSlots(event: AuthEvent): string[] {
   return out
 }
 
-function record(s: RevokedAcceptedState, event: AuthEvent, cred: string, use: Use, config: RevokedAcceptedConfig): Bucket {
+function record(s: RevokedAcceptedState, event: AuthEvent, cred: string, net: string | null, client: string | null, config: RevokedAcceptedConfig): Bucket {
   const validator = event.validator ?? event.source.system
   const ok = event.result === 'OK'
   const stateless = (event.token_kind === 'access' || event.token_kind === 'id') && event.action !== 'introspect'
-  const { net, client } = use
   const sid = event.session_id ?? null
   const fp = event.token_fp ?? null
   const jti = event.jti ?? null
-  const i = s.buckets.findIndex((x) => x.token_fp === fp && x.session_id === sid && x.jti === jti && x.validator === validator && x.ok === ok && x.net === net && x.stateless === stateless)
-  if (i >= 0) {
-    const b = { ...s.buckets[i]! }
+  for (const b of s.buckets) {
+    // Cheap comparisons first: most buckets of a user differ by outcome or session.
+    if (b.ok !== ok || b.stateless !== stateless || b.session_id !== sid || b.token_fp !== fp || b.jti !== jti || b.net !== net || b.validator !== validator) continue
     if (event.ts < b.first) { b.first = event.ts; b.first_id = event.event_id }
-    if (event.ts >= b.last) { b.last = event.ts; b.use = use }
-    s.buckets[i] = b
+    // The bucket's latest use is its own object (evidence copies it), so it is overwritten, not replaced.
+    if (event.ts >= b.last) { b.last = event.ts; overwriteUse(b.use, event, net) }
     return b
   }
   const b: Bucket = {
     cred, session_id: sid, token_fp: fp, jti, validator, ok, net, client, stateless,
     issued_at: event.issued_at ?? null, client_id: event.client_id ?? null,
-    first: event.ts, first_id: event.event_id, last: event.ts, use,
+    first: event.ts, first_id: event.event_id, last: event.ts, use: useOf(event, net),
   }
   s.buckets.push(b)
   if (s.buckets.length > config.maxBuckets) {
@@ -302,11 +332,14 @@ function record(s: RevokedAcceptedState, event: AuthEvent, cred: string, use: Us
   return b
 }
 
-function dropStale(s: RevokedAcceptedState, config: RevokedAcceptedConfig): RevokedAcceptedState {
+/** Forgets presentations too old for a late revocation and revocations past memory, in place. */
+function dropStale(s: RevokedAcceptedState, config: RevokedAcceptedConfig): void {
   const horizon = s.last - config.lateRevokeMs
-  if (s.buckets.some((b) => b.last < horizon)) s.buckets = s.buckets.filter((b) => b.last >= horizon)
-  if (s.revocations.some((r) => r.ts < s.last - config.rememberMs)) s.revocations = s.revocations.filter((r) => r.ts >= s.last - config.rememberMs)
-  return s
+  let kept = 0
+  for (const b of s.buckets) if (b.last >= horizon) s.buckets[kept++] = b
+  s.buckets.length = kept
+  const remembered = s.last - config.rememberMs
+  if (s.revocations.some((r) => r.ts < remembered)) s.revocations = s.revocations.filter((r) => r.ts >= remembered)
 }
 
 /** One detection per revocation and what it revoked: the token for a token revocation, else the session. */

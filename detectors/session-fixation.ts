@@ -6,7 +6,7 @@
 // The slot is the session identifier (or the cookie's fingerprint), never the subject: the events that
 // matter here have none.
 import { clientsDiffer, createUseReader, credentialKey, differs, evidenceOf, roundScore, type Use } from './signals.js'
-import { severityFor, type Detector, type Finding, type StepResult } from './types.js'
+import { NO_FINDINGS, NO_SLOTS, severityFor, type Detector, type Finding, type StepResult } from './types.js'
 
 export interface SessionFixationConfig {
   /** A session is forgotten this long after its last event. */
@@ -41,21 +41,23 @@ export interface SessionFixationState {
 
 export function createSessionFixationDetector(config: SessionFixationConfig = DEFAULT_SESSION_FIXATION): Detector<SessionFixationState> {
   const read = createUseReader()
+  // The one slot an event touches, reused: the engine reads it before the next call.
+  const one = ['']
   return {
     name: 'session_fixation',
     slots(event) {
-      if (event.kind === 'REVOKE' || (event.kind === 'VALIDATE' && event.result !== 'OK')) return []
-      if (event.kind === 'ISSUE' && event.action !== 'login') return []
+      if (event.kind === 'REVOKE' || (event.kind === 'VALIDATE' && event.result !== 'OK')) return NO_SLOTS
+      if (event.kind === 'ISSUE' && event.action !== 'login') return NO_SLOTS
       const key = credentialKey(event)
-      return key ? [key] : []
+      if (!key) return NO_SLOTS
+      one[0] = key
+      return one
     },
     step: function sessionFixation(state, event, slot): StepResult<SessionFixationState> {
       const anonymous = !event.subject
       // Only identifiers seen before any login need watching: keep no state for the rest.
-      if (!state && !anonymous) return { state: undefined, findings: [] }
-      const s: SessionFixationState = state
-        ? { ...state, actors: state.actors.map((a) => ({ ...a })) }
-        : { subject: null, session_id: null, token_fp: null, actors: [], login: null, incident_ts: null, reported_score: 0, last: event.ts }
+      if (!state && !anonymous) return { state: undefined, findings: NO_FINDINGS }
+      const s: SessionFixationState = state ?? { subject: null, session_id: null, token_fp: null, actors: [], login: null, incident_ts: null, reported_score: 0, last: event.ts }
       s.subject ??= event.subject ?? null
       s.session_id ??= event.session_id ?? null
       s.token_fp ??= event.token_fp ?? null
@@ -79,7 +81,7 @@ export function createSessionFixationDetector(config: SessionFixationConfig = DE
         }
       }
       const judged = s.login ? judge(s, s.login, config) : null
-      if (!judged || judged.score <= s.reported_score) return { state: s, findings: [] }
+      if (!judged || judged.score <= s.reported_score) return { state: s, findings: NO_FINDINGS }
       s.incident_ts ??= judged.blamed
       s.reported_score = judged.score
       return { state: s, findings: [toFinding(s, slot, judged, config)] }

@@ -4,7 +4,7 @@
 // A lineage is one session, one token kind and one OAuth client: several apps in one SSO session each hold
 // their own tokens, and that is not a fork.
 import { clientsDiffer, createUseReader, differs, evidenceOf, roundScore, tokenKeyOf, type Use } from './signals.js'
-import { severityFor, type Detector, type Finding, type StepResult } from './types.js'
+import { NO_FINDINGS, NO_SLOTS, severityFor, type Detector, type Finding, type StepResult } from './types.js'
 
 export interface SessionForkConfig {
   /** An old credential used this soon after its successor's issuance is an in-flight request, not a fork. */
@@ -49,19 +49,20 @@ export interface SessionForkState {
 
 export function createSessionForkDetector(config: SessionForkConfig = DEFAULT_SESSION_FORK): Detector<SessionForkState> {
   const read = createUseReader()
+  // The one slot an event touches, reused: the engine reads it before the next call.
+  const one = ['']
   return {
     name: 'session_fork',
     slots(event) {
-      if (!event.session_id || !event.token_fp || event.kind === 'REVOKE') return []
-      if (event.kind === 'VALIDATE' && event.result !== 'OK') return []
-      return ['s:' + event.session_id]
+      if (!event.session_id || !event.token_fp || event.kind === 'REVOKE') return NO_SLOTS
+      if (event.kind === 'VALIDATE' && event.result !== 'OK') return NO_SLOTS
+      one[0] = 's:' + event.session_id
+      return one
     },
     step: function sessionFork(state, event, slot): StepResult<SessionForkState> {
-      const s: SessionForkState = state
-        ? { ...state, creds: state.creds.map((c) => ({ ...c })) }
-        : { subject: null, session_id: event.session_id!, creds: [], incident_ts: null, reported_score: 0, last: event.ts }
+      const s: SessionForkState = state ?? { subject: null, session_id: event.session_id!, creds: [], incident_ts: null, reported_score: 0, last: event.ts }
       s.subject ??= event.subject ?? null
-      s.last = Math.max(s.last, event.ts)
+      if (event.ts > s.last) s.last = event.ts
       const use = read.useOf(event)
       const fp = event.token_fp!
       const id = tokenKeyOf(event)!
@@ -89,7 +90,7 @@ export function createSessionForkDetector(config: SessionForkConfig = DEFAULT_SE
           if (judged && (!best || judged.score > best.score)) best = { older, newer, ...judged }
         }
       }
-      if (!best || best.score <= s.reported_score) return { state: s, findings: [] }
+      if (!best || best.score <= s.reported_score) return { state: s, findings: NO_FINDINGS }
       s.incident_ts ??= best.older.last!.ts
       s.reported_score = best.score
       return { state: s, findings: [toFinding(s, slot, best.older, best.newer, best.score, best.reasons, best.confirmed, config)] }

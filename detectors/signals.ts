@@ -22,6 +22,21 @@ export interface Use {
   device: string | null
 }
 
+/** Overwrites a stored use with this event's, in place: for a "latest use" no other object refers to. */
+export function overwriteUse(use: Use, event: AuthEvent, net: string | null): Use {
+  use.id = event.event_id
+  use.ts = event.ts
+  use.ip = event.ip ?? null
+  use.prefix = event.ip_prefix ?? null
+  use.asn = event.asn ?? null
+  use.net = net
+  use.place = placeOf(event)
+  use.ua = event.user_agent ?? null
+  use.client = clientOf(event)
+  use.device = event.device_id ?? null
+  return use
+}
+
 export function useOf(event: AuthEvent, net: string | null = networkOf(event)): Use {
   return {
     id: event.event_id,
@@ -43,21 +58,24 @@ export interface UseReader {
 }
 
 /**
- * networkOf and useOf with the operator name memoised: a tenant has few distinct ASN organisations and every
- * event names one. Each detector makes its own at creation, so no state is shared between detectors.
+ * networkOf and useOf with the network name memoised per ASN organisation: a tenant has few distinct ASN
+ * organisations and every event names one. Each detector makes its own at creation, so no state is shared
+ * between detectors.
  */
 export function createUseReader(cacheSize = 4096): UseReader {
-  const operators = new Map<string, string | null>()
+  // asn_org -> 'org:<operator>', or null when the organisation names no operator.
+  const networks = new Map<string, string | null>()
   function network(event: AuthEvent): string | null {
     const org = event.asn_org
     if (org) {
-      let operator = operators.get(org)
-      if (operator === undefined) {
-        operator = operatorOf(org)
-        if (operators.size >= cacheSize) operators.clear()
-        operators.set(org, operator)
+      let net = networks.get(org)
+      if (net === undefined) {
+        const operator = operatorOf(org)
+        net = operator ? 'org:' + operator : null
+        if (networks.size >= cacheSize) networks.clear()
+        networks.set(org, net)
       }
-      if (operator) return 'org:' + operator
+      if (net !== null) return net
     }
     if (event.asn != null) return 'AS' + event.asn
     return event.ip_prefix ? widerPrefixOf(event.ip_prefix) : null
@@ -94,7 +112,8 @@ export function clientOf(event: AuthEvent): string | null {
 }
 
 export function placeOf(event: AuthEvent): string | null {
-  return event.country ? [event.city, event.country].filter(Boolean).join(', ') : null
+  if (!event.country) return null
+  return event.city ? event.city + ', ' + event.country : event.country
 }
 
 export function countryOf(place: string | null): string | null {
@@ -113,7 +132,7 @@ export function agrees<T>(a: T | null | undefined, b: T | null | undefined): boo
 
 /** Client triples differ on a known part (an unknown family or OS on one side does not count as a change). */
 export function clientsDiffer(a: string | null, b: string | null): boolean {
-  if (!a || !b) return false
+  if (!a || !b || a === b) return false
   const pa = a.split('/')
   const pb = b.split('/')
   return pa.some((x, i) => x !== '?' && pb[i] !== '?' && pb[i] !== undefined && x !== pb[i])
@@ -125,11 +144,16 @@ const NOT_A_LOCATION = new Set(['vpn', 'relay', 'proxy', 'tor', 'hosting', 'priv
 const ANONYMISER = new Set(['vpn', 'relay', 'proxy', 'tor'])
 
 export function isLocatable(event: AuthEvent): boolean {
-  return event.lat != null && event.lon != null && !event.net_flags.some((f) => NOT_A_LOCATION.has(f))
+  return event.lat != null && event.lon != null && !hasFlagIn(event.net_flags, NOT_A_LOCATION)
 }
 
 export function isAnonymised(event: AuthEvent): boolean {
-  return event.net_flags.some((f) => ANONYMISER.has(f))
+  return hasFlagIn(event.net_flags, ANONYMISER)
+}
+
+function hasFlagIn(flags: readonly string[], set: ReadonlySet<string>): boolean {
+  for (let i = 0; i < flags.length; i++) if (set.has(flags[i]!)) return true
+  return false
 }
 
 // Mobile operators geolocate a whole region to one gateway city, and hand devices between Wi-Fi and cellular.
@@ -155,11 +179,17 @@ export const DEFAULT_MACHINE_SUBJECTS: readonly string[] = [
 ]
 
 export function createMachineIdentityTest(subjectPatterns: readonly string[]): (event: AuthEvent) => boolean {
-  const patterns = subjectPatterns.map((p) => new RegExp(p, 'i'))
+  // One alternation instead of one regex per pattern (every event is tested, by several detectors), unless a
+  // pattern numbers or names its groups, which an alternation would renumber or duplicate.
+  const patterns = /\\[1-9k]|\(\?<[^=!]/.test(subjectPatterns.join('')) || subjectPatterns.length === 0
+    ? subjectPatterns.map((p) => new RegExp(p, 'i'))
+    : [new RegExp(subjectPatterns.map((p) => `(?:${p})`).join('|'), 'i')]
   return function isMachineIdentity(event) {
     if (event.token_kind === 'service_account' || event.token_kind === 'api_key') return true
     const subject = event.subject
-    return !!subject && patterns.some((p) => p.test(subject))
+    if (!subject) return false
+    for (const p of patterns) if (p.test(subject)) return true
+    return false
   }
 }
 
@@ -215,19 +245,21 @@ export function hasSecondFactor(amr: readonly string[]): boolean {
 }
 
 /**
- * The map with `key` remembered at its earliest time, bounded (a plain object, so state stays JSON). Copy on
- * write: the same object comes back when nothing changes, which is what almost every event does. Past the
- * bound it forgets the most recently first-seen keys: the old ones are the owner's, the reference detectors need.
+ * Remembers `key` in the map at its earliest time, in place, bounded (a plain object, so state stays JSON).
+ * Past the bound it forgets the most recently first-seen keys (the last added among equal times): the old ones
+ * are the owner's, the reference detectors need.
  */
-export function withFirst(map: Record<string, number>, key: string | null, ts: number, max: number): Record<string, number> {
-  if (key === null) return map
+export function rememberFirst(map: Record<string, number>, key: string | null, ts: number, max: number): void {
+  if (key === null) return
   const known = map[key]
-  if (known !== undefined && known <= ts) return map
-  const out = { ...map, [key]: ts }
-  const keys = Object.keys(out)
-  if (keys.length > max) {
-    keys.sort((a, b) => out[a]! - out[b]!)
-    for (const k of keys.slice(max)) delete out[k]
+  if (known !== undefined && known <= ts) return
+  map[key] = ts
+  let size = 0
+  for (const k in map) size++
+  while (size > max) {
+    let newest: string | null = null
+    for (const k in map) if (newest === null || map[k]! >= map[newest]!) newest = k
+    delete map[newest!]
+    size--
   }
-  return out
 }

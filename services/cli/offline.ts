@@ -62,7 +62,8 @@ export async function parseInputs(deps: OfflineDeps, format: string, files: stri
 export function runBacktest(events: AuthEvent[], config: Config['detector'], onDetection: (d: Detection) => void): number {
   // Stable sort: events with equal times keep their input order.
   events.sort((a, b) => a.ts - b.ts)
-  const engine = createDetectionEngine(createDetectors({ windowMs: config.windowMs }), { latenessMs: config.latenessMs, sweepEveryMs: 60_000 })
+  // No checkpoints offline: the engine need not record which slots changed.
+  const engine = createDetectionEngine(createDetectors({ windowMs: config.windowMs }), { latenessMs: config.latenessMs, sweepEveryMs: 60_000, trackChanges: false })
   let count = 0
   for (const event of events) {
     for (const detection of engine.process(event)) {
