@@ -134,12 +134,24 @@ test('service accounts and CI runners calling from many cloud addresses are not 
   assert.ok(run(history.map((e) => ({ ...e, subject: 'u1', token_kind: 'session_cookie' as const }))).length > 0, 'the same traffic on a person is judged')
 })
 
-test('a residential proxy copying the user agent and device id, interleaved with the victim, tickets; a different TLS stack pages', () => {
+test('a residential proxy copying the user agent and device id, interleaved with the victim on a fixed line, pages', () => {
   const proxy = { ip: '24.8.9.10', ip_prefix: '24.8.9.0/24', asn: 7018, asn_org: 'AT&T Services, Inc.', country: 'US', city: 'Dallas' }
   const interleaved = (ja4: string | undefined) => run([
     event({ ts: 0, ja4: 't13d1516h2_8daaf6152771_b0da82dd1658' }), event({ ts: 20_000, ...proxy, ja4 }),
     event({ ts: 40_000, ja4: 't13d1516h2_8daaf6152771_b0da82dd1658' }), event({ ts: 60_000, ...proxy, ja4 }),
   ])
-  assert.equal(interleaved(undefined).at(-1)!.severity, 'ticket')
+  const copied = interleaved(undefined).at(-1)!
+  assert.equal(copied.severity, 'page')
+  assert.ok(copied.evidence.reasons.some((r) => r.includes('fixed lines of different operators')))
   assert.equal(interleaved('t13d1715h2_5b57614c22b0_3d5424432f57').at(-1)!.severity, 'page')
+})
+
+test('a phone alternating between home Wi-Fi and its carrier is not taken for a copy', () => {
+  const phone = { user_agent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1', ua_family: 'Mobile Safari', os_family: 'iOS', device_type: 'mobile' }
+  const carrier = { ip: '172.56.1.2', ip_prefix: '172.56.1.0/24', asn: 21928, asn_org: 'T-Mobile USA, Inc.', country: 'US', city: 'Aurora' }
+  const flapping = run([
+    event({ ts: 0, ...phone }), event({ ts: 20_000, ...phone, ...carrier }),
+    event({ ts: 40_000, ...phone }), event({ ts: 60_000, ...phone, ...carrier }),
+  ])
+  assert.ok(flapping.every((d) => d.severity !== 'page'))
 })

@@ -207,6 +207,13 @@ function scoreOf(origin: Sighting, intruders: Sighting[], config: MultiNetworkCo
   const concurrent = !flapping && ([origin, ...intruders].some((x) => x.interleaved) ||
     intruders.some((x) => x.first - origin.last < 0 && origin.last - x.first <= config.concurrentMs))
   if (concurrent) { score += 0.2; reasons.push('networks used alternately (concurrent use, not a handover)') }
+  // One browser on one device cannot sit on two fixed lines of different operators at once, back and forth:
+  // that is a copy of it (a residential proxy replaying a cookie with the user agent and device id copied).
+  // Phones (radio flapping), anonymising exits and the tenant's own egress are kept out above and here.
+  if (concurrent && person && [origin, ...intruders].every((x) => !x.mobile && !x.anon && !x.known)) {
+    score += 0.2
+    reasons.push('the same client alternating between fixed lines of different operators: a copy of it')
+  }
   if (intruders.length >= 2) { score += 0.05; reasons.push('three or more networks') }
   if (person && !concurrent) {
     // Handover, travel, a VPN switched on: the same browser and device on a new road is recorded, not alerted.

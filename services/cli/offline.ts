@@ -1,6 +1,7 @@
 // The offline half of sessionwatch: the same parsers, normaliser and detectors as the pipeline, over files,
 // with no Kafka and no ClickHouse (shared/DESIGN.md "Offline use of the same code").
 import type { AuthEvent, Detection } from '../../schemas/model.js'
+import { withCorroboration } from '../../detectors/corroboration.js'
 import { createDetectionEngine } from '../../detectors/engine.js'
 import { createDetectors } from '../../detectors/index.js'
 import type { FormatRegistry } from '../collector/formats/index.js'
@@ -63,7 +64,7 @@ export function runBacktest(events: AuthEvent[], config: Config['detector'], onD
   // Stable sort: events with equal times keep their input order.
   events.sort((a, b) => a.ts - b.ts)
   // No checkpoints offline: the engine need not record which slots changed.
-  const engine = createDetectionEngine(createDetectors({ windowMs: config.windowMs }), { latenessMs: config.latenessMs, sweepEveryMs: 60_000, trackChanges: false })
+  const engine = withCorroboration(createDetectionEngine(createDetectors({ windowMs: config.windowMs }), { latenessMs: config.latenessMs, sweepEveryMs: 60_000, trackChanges: false }))
   let count = 0
   for (const event of events) {
     for (const detection of engine.process(event)) {

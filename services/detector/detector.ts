@@ -1,6 +1,7 @@
 import PQueue from 'p-queue'
 import type { Consumer, Kafka, Message, Producer } from 'kafkajs'
 import type { AuthEvent, Detection } from '../../schemas/model.js'
+import { withCorroboration } from '../../detectors/corroboration.js'
 import { createDetectionEngine, type DetectionEngine } from '../../detectors/engine.js'
 import { createDetectors } from '../../detectors/index.js'
 import type { Codecs } from '../shared/avro.js'
@@ -29,10 +30,10 @@ export interface DetectorServiceDeps {
  */
 export function createDetectorService(deps: DetectorServiceDeps) {
   const log = deps.log.child({ component: 'detector' })
-  const engine: DetectionEngine = createDetectionEngine(createDetectors({ windowMs: deps.config.windowMs }), {
+  const engine: DetectionEngine = withCorroboration(createDetectionEngine(createDetectors({ windowMs: deps.config.windowMs }), {
     latenessMs: deps.config.latenessMs,
     sweepEveryMs: 60_000,
-  })
+  }))
   let consumer: Consumer | undefined
   let producer: Producer | undefined
   let pending = new Map<string, string>() // "topic|partition" -> next offset to commit
