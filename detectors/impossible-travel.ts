@@ -31,7 +31,8 @@ export const DEFAULT_IMPOSSIBLE_TRAVEL: ImpossibleTravelConfig = {
   maxSpeedKmh: 900,
   minDistanceKm: 300,
   defaultAccuracyKm: 50,
-  mobileAccuracyKm: 500,
+  // A carrier address geolocates to the carrier's gateway, often another region of the country: continental error.
+  mobileAccuracyKm: 2500,
   maxPlaces: 6,
   machineSubjects: DEFAULT_MACHINE_SUBJECTS,
   thresholds: { page: 0.8, ticket: 0.5 },

@@ -192,7 +192,8 @@ export function generateQualityScenario(options: QualityOptions): { lines: strin
     },
     travel: (start) => {
       const s = browse('travel', start, { requests: 4 })
-      let t = s.end + rnd.int(10, 14) * 3600_000
+      // Door to door across the world: a day or more later (a direct Paris–Tokyo flight alone is 14 h).
+      let t = s.end + rnd.int(18, 36) * 3600_000
       for (let i = 0; i < 6; i++) req((t += rnd.int(20_000, 3 * MIN)), s.me, place(HOTEL))
       return s
     },
