@@ -2,6 +2,8 @@
 // hijacks whose ground truth goes to a separate file, for the demo, the tests and the benchmarks.
 // Deterministic for a given seed, so a benchmark or a test can be repeated exactly.
 
+import { createRandom } from './random.js'
+
 export interface GenerateOptions {
   users: number
   /** Stolen-cookie replays from another network (the attack the foundation detector must page on). */
@@ -62,24 +64,6 @@ const ATTACK_AGENTS = [
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0',
 ]
 const ROUTES = ['/api/inbox', '/api/inbox/{id}', '/api/profile', '/api/calendar', '/api/files/{id}', '/api/search']
-
-/** mulberry32: small, fast, and the same sequence on every machine for a seed. */
-function createRandom(seed: number) {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  return {
-    next,
-    int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
-    pick: <T>(list: readonly T[]) => list[Math.floor(next() * list.length)]!,
-    hex: (n: number) => Array.from({ length: n }, () => Math.floor(next() * 16).toString(16)).join(''),
-  }
-}
 
 export function generate(options: GenerateOptions): Generated {
   const rnd = createRandom(options.seed)

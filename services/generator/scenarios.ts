@@ -2,6 +2,8 @@
 // noise that must not page, and every kind of hijack that must. Each session gets a label in the truth list,
 // so recall, false positives and time to detect can be scored per kind. Deterministic for a seed.
 
+import { createRandom } from './random.js'
+
 export const NOISE_KINDS = [
   'plain', 'mobile_handover', 'dual_stack', 'ipv6_rotation', 'corporate_egress', 'vpn_switched_on', 'travel',
   'cgnat', 'service_account', 'browser_upgrade', 'tabs_refreshing', 'request_after_logout',
@@ -90,23 +92,6 @@ const TOOLS = ['python-requests/2.32.3', 'Go-http-client/2.0', 'curl/8.10.1', 'o
 const HEADLESS = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36'
 const ROUTES = ['/api/inbox', '/api/inbox/{id}', '/api/profile', '/api/calendar', '/api/files/{id}', '/api/search', '/api/contacts']
 const MIN = 60_000
-
-function createRandom(seed: number) {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  return {
-    next,
-    int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
-    pick: <T>(list: readonly T[]) => list[Math.floor(next() * list.length)]!,
-    hex: (n: number) => Array.from({ length: n }, () => Math.floor(next() * 16).toString(16)).join(''),
-  }
-}
 
 export function generateQualityScenario(options: QualityOptions): { lines: string[]; sessions: LabeledSession[] } {
   const rnd = createRandom(options.seed)
