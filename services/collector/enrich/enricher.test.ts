@@ -38,7 +38,7 @@ test('a network lists file adds CIDR ranges and ASNs to the shipped defaults', (
   const file = join(dir, 'lists.json')
   writeFileSync(file, JSON.stringify({ asns: { corporate: [7922] }, cidrs: { vpn: ['73.14.46.0/24'], corporate: ['2a03:2880::/32'] } }))
   const custom = createAddressEnricher({ enabled: true, cityAccuracyKm: 50, networkListsFile: file })!
-  assert.deepEqual(custom('73.14.46.203')!.net_flags!.sort(), ['corporate', 'vpn'])
+  assert.deepEqual([...custom('73.14.46.203')!.net_flags!].sort(), ['corporate', 'vpn'])
   assert.deepEqual(custom('73.14.47.1')!.net_flags, ['corporate'])
   assert.deepEqual(custom('2a03:2880:f12f:83::1')!.net_flags, ['corporate'])
   assert.deepEqual(custom('167.99.207.81')!.net_flags, ['hosting'])
@@ -51,4 +51,11 @@ test('enrichment switched off gives no enricher', () => {
 test('provider flags follow the ASN the source gave, when it gave one', () => {
   assert.deepEqual(enrich('73.14.46.203', 9009)!.net_flags, ['vpn'])
   assert.deepEqual(enrich('167.99.207.81', 7922)!.net_flags, [])
+})
+
+test('a repeated address gets the same answer, which no caller can change', () => {
+  const first = enrich('167.99.207.81')!
+  assert.equal(enrich('167.99.207.81'), first)
+  assert.ok(Object.isFrozen(first) && Object.isFrozen(first.net_flags))
+  assert.deepEqual(enrich('167.99.207.81', 9009)!.net_flags, ['vpn'], 'the source ASN is part of the cache key')
 })

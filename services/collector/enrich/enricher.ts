@@ -49,7 +49,21 @@ export function createAddressEnricher(config: EnrichmentConfig): AddressEnricher
   const asns = loadAsnTable(join(asnDir, 'asn-ipv4-num.csv'), join(asnDir, 'asn-ipv6-num.csv'))
   const lists = compileNetworkLists(config.networkListsFile ? mergeNetworkLists(DEFAULT_NETWORK_LISTS, readLists(config.networkListsFile)) : DEFAULT_NETWORK_LISTS)
 
+  // One session presents the same address over and over: remember recent answers (bounded, oldest out).
+  const cache = new Map<string, Facts | null>()
+  const CACHE_SIZE = 100_000
+
   return function enrichAddress(ip, knownAsn) {
+    const key = knownAsn == null ? ip : `${ip}|${knownAsn}`
+    const hit = cache.get(key)
+    if (hit !== undefined) return hit ?? undefined
+    const facts = lookup(ip, knownAsn)
+    if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!)
+    cache.set(key, facts ?? null)
+    return facts
+  }
+
+  function lookup(ip: string, knownAsn: number | null | undefined): Facts | undefined {
     const v6 = ip.includes(':')
     const place = (v6 ? city6.get(ip) : city4.get(ip)) as CityRecord | null
     let asn
@@ -66,7 +80,8 @@ export function createAddressEnricher(config: EnrichmentConfig): AddressEnricher
     const asnForFlags = knownAsn ?? asn?.asn
     if (asnForFlags != null) flags = flags.concat(lists.flagsForAsn(asnForFlags))
     if (!place && !asn && flags.length === 0) return undefined
-    return {
+    // Frozen: the cached answer is shared by every event from this address.
+    return Object.freeze({
       asn: asn?.asn,
       asn_org: asn?.org,
       country: place?.country_code || undefined,
@@ -74,10 +89,12 @@ export function createAddressEnricher(config: EnrichmentConfig): AddressEnricher
       lat: place?.latitude,
       lon: place?.longitude,
       geo_accuracy_km: place ? (place.city ? config.cityAccuracyKm : 500) : undefined,
-      net_flags: flags,
-    }
+      net_flags: Object.freeze(flags) as string[],
+    })
   }
 }
+
+type Facts = NonNullable<ReturnType<AddressEnricher>>
 
 function readLists(file: string): NetworkLists {
   let parsed: unknown
