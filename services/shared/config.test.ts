@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { ConfigError } from './errors.js'
-import { loadConfig, requireSecret } from './config.js'
+import { describeSettings, loadConfig, requireSecret } from './config.js'
 
 test('defaults describe the local setup', () => {
   const config = loadConfig({})
@@ -40,4 +40,12 @@ test('a secret given in the environment wins over the local file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sw-config-'))
   const key = 'k'.repeat(40)
   assert.equal(loadConfig({ SW_LOCAL_SECRETS: '1', SW_DATA_DIR: dir, SW_FINGERPRINT_KEY: key }).collector.fingerprintKey, key)
+})
+
+test('settings are described with their defaults as a user would write them', () => {
+  const byName = new Map(describeSettings().map((s) => [s.name, s.default]))
+  assert.equal(byName.get('SW_WINDOW_SECONDS'), '1800')
+  assert.equal(byName.get('SW_WEBHOOK_BACKOFF_SECONDS'), '0.5')
+  assert.equal(byName.get('SW_PARTITIONS'), '3')
+  assert.equal(byName.get('SW_FINGERPRINT_KEY'), '')
 })

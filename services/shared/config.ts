@@ -269,8 +269,10 @@ function loadSsfKey(path: string | undefined, dataDir: string, allowLocal: boole
 export function describeSettings(): { name: string; default: string }[] {
   return Object.entries(envSchema.shape).map(([name, type]) => {
     const result = (type as z.ZodType).safeParse(undefined)
-    const def = result.success && result.data !== undefined ? String(result.data) : ''
-    return { name, default: def }
+    // *_SECONDS settings are parsed into milliseconds; show them as the user writes them.
+    const value = result.success ? result.data : undefined
+    const shown = typeof value === 'number' && name.endsWith('_SECONDS') ? value / 1000 : value
+    return { name, default: shown === undefined ? '' : String(shown) }
   })
 }
 
