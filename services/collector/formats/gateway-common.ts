@@ -7,7 +7,7 @@ import { z } from 'zod'
 import type { TokenKind, ValidateResult } from '../../../schemas/model.js'
 import { ConfigError } from '../../shared/errors.js'
 import { bearer } from './canonical.js'
-import type { DraftEvent, ParseResult, RejectCode } from './types.js'
+import { rejectBadJson, type DraftEvent, type ParseResult, type RejectCode } from './types.js'
 
 // ---------------------------------------------------------------------------------------------------------
 // Options
@@ -143,15 +143,9 @@ export function missing(field: string): Rejection {
   return fail('MISSING_FIELD', `${field}: required`)
 }
 
-const POSITION = /position (\d+)/
-
-/**
- * A BAD_JSON rejection that says where, not what: V8's JSON.parse messages quote the text around the error,
- * which may be part of a cookie or token, and reasons go to the DLQ unscrubbed.
- */
+/** A BAD_JSON rejection that says where, not what (formats/types.ts: V8's messages quote the input). */
 export function badJson(error: unknown): Rejection {
-  const at = error instanceof Error ? POSITION.exec(error.message) : null
-  return fail('BAD_JSON', at ? `not JSON (error at position ${at[1]})` : 'not JSON')
+  return rejectBadJson(error) as Rejection
 }
 
 // ---------------------------------------------------------------------------------------------------------
