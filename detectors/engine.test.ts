@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { AuthEvent } from '../schemas/model.js'
 import { createDetectionEngine } from './engine.js'
-import { createMultiNetworkDetector } from './multi-network.js'
+import { createMultiNetworkDetector, DEFAULT_MULTI_NETWORK } from './multi-network.js'
 
 const MIN = 60_000
 const ev = (id: string, ts: number, session: string, asn: number, ua = 'Chrome'): AuthEvent => ({
@@ -10,7 +10,9 @@ const ev = (id: string, ts: number, session: string, asn: number, ua = 'Chrome')
   session_id: session, scopes: [], amr: [], net_flags: [], claims_unverified: false, ip: `10.0.${asn % 255}.1`,
   ip_prefix: `10.0.${asn % 255}.0/24`, asn, ua_family: ua, os_family: 'Windows', device_type: 'desktop', result: 'OK',
 })
-const engine = () => createDetectionEngine([createMultiNetworkDetector() as never], { latenessMs: 5 * MIN, sweepEveryMs: MIN })
+// Sessions forgotten 30 min after their last use, so eviction is visible within a few hours of event time.
+const detector = () => createMultiNetworkDetector({ ...DEFAULT_MULTI_NETWORK, windowMs: 30 * MIN, sessionIdleMs: 30 * MIN })
+const engine = () => createDetectionEngine([detector() as never], { latenessMs: 5 * MIN, sweepEveryMs: MIN })
 
 test('state restored from a checkpoint continues exactly where the original left off', () => {
   const original = engine()

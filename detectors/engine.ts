@@ -3,7 +3,7 @@
 // not change when the same history is replayed.
 import { createHash } from 'node:crypto'
 import type { AuthEvent, Detection } from '../schemas/model.js'
-import type { Detector } from './types.js'
+import type { Detector, Peek } from './types.js'
 
 export interface EngineConfig {
   /** Events this far behind the newest event time still count; eviction waits for them. */
@@ -61,6 +61,8 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
   // moved is filed again and its old entry is skipped when swept, so a sweep touches only states that may be
   // due, not all.
   const wheel = new Map<number, { groups: Group[]; detectors: number[] }>()
+  // One read-only view per detector of its states in other slots (Detector.step's `peek`).
+  const peekers: Peek<unknown>[] = detectors.map((_, d) => (name: string) => groups.get(name)?.states[d] as Readonly<unknown> | undefined)
   const bucketOf = (t: number) => Math.floor(t / config.sweepEveryMs)
   let maxTs = 0
   let sweptBucket = Number.NEGATIVE_INFINITY
@@ -176,7 +178,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
             seen++
           }
           const before = group?.states[d]
-          const { state, findings } = detector.step(before, event, slotName)
+          const { state, findings } = detector.step(before, event, slotName, peekers[d]!)
           if (state !== undefined) group = put(group, slotName, d, state, track)
           // Only a slot that existed needs a deletion in the checkpoint.
           else if (before !== undefined) group = drop(group!, d, track)

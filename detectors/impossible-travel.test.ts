@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { carrier, commercialVpn, datacenter, eventBuilder, foreignResidential, home, hotelAmsterdam, HOUR, MIN, pythonRequests, runAcrossRestart, runDetector } from './fixtures.js'
-import { createImpossibleTravelDetector, haversineKm } from './impossible-travel.js'
+import { createImpossibleTravelDetector } from './impossible-travel.js'
+import { haversineKm } from './signals.js'
 
 const run = (events: Parameters<typeof runDetector>[1]) => runDetector(createImpossibleTravelDetector() as never, events)
 

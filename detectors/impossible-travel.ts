@@ -5,7 +5,7 @@
 import type { AuthEvent } from '../schemas/model.js'
 import {
   agrees, clientsDiffer, createMachineIdentityTest, credentialKey, DEFAULT_MACHINE_SUBJECTS, differs, evidenceOf,
-  createUseReader, isLocatable, isMobileNetwork, roundScore, type Use,
+  createUseReader, haversineKm, isLocatable, isMobileNetwork, roundScore, type Use,
 } from './signals.js'
 import { NO_FINDINGS, NO_SLOTS, severityFor, type Detector, type Finding, type StepResult } from './types.js'
 
@@ -134,15 +134,6 @@ function latestOf(fixes: Fix[]): number {
 function accuracyOf(event: AuthEvent, config: ImpossibleTravelConfig): number {
   const given = event.geo_accuracy_km ?? config.defaultAccuracyKm
   return isMobileNetwork(event) ? Math.max(given, config.mobileAccuracyKm) : given
-}
-
-/** Great-circle distance in km (haversine, mean Earth radius 6371 km). */
-export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
-  const rad = Math.PI / 180
-  const dLat = (lat2 - lat1) * rad
-  const dLon = (lon2 - lon1) * rad
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) ** 2
-  return 2 * 6371 * Math.asin(Math.min(1, Math.sqrt(h)))
 }
 
 /** The distance that must have been travelled at least: centre distance minus both accuracy radii. */

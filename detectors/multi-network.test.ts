@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { AuthEvent, Detection } from '../schemas/model.js'
 import { createDetectionEngine } from './engine.js'
+import { runAcrossRestart } from './fixtures.js'
 import { createMultiNetworkDetector, DEFAULT_MULTI_NETWORK } from './multi-network.js'
 
 const MIN = 60_000
@@ -58,9 +59,13 @@ test('IPv6 privacy addresses rotating inside one /48 are one network when no ASN
   assert.equal(run([v6(0, '2001:db8:1:a::/64'), v6(MIN, '2001:db9:7:b::/64')]).length, 1)
 })
 
-test('uses further apart than the window are not compared', () => {
-  const late = DEFAULT_MULTI_NETWORK.windowMs + MIN
-  assert.deepEqual(run([event({ ts: 0 }), event({ ts: late, ...attacker })]), [])
+test('the issuance network is remembered for the session\'s life, other networks only for the window', () => {
+  const late = DEFAULT_MULTI_NETWORK.windowMs + 60 * MIN
+  const replayed = run([event({ ts: 0, kind: 'ISSUE', action: 'login' }), event({ ts: late, ...attacker })])
+  assert.equal(replayed.at(-1)!.severity, 'page', 'a cookie replayed an hour after the victim went quiet')
+  // Past the lifetime and the engine's lateness allowance (5 min here).
+  const idle = DEFAULT_MULTI_NETWORK.sessionIdleMs + 10 * MIN
+  assert.deepEqual(run([event({ ts: 0 }), event({ ts: idle, ...attacker })]), [], 'a session idle past its lifetime is forgotten')
 })
 
 test('alternating between two networks scores above a single switch', () => {
@@ -154,4 +159,70 @@ test('a phone alternating between home Wi-Fi and its carrier is not taken for a 
     event({ ts: 40_000, ...phone }), event({ ts: 60_000, ...phone, ...carrier }),
   ])
   assert.ok(flapping.every((d) => d.severity !== 'page'))
+})
+
+// Places with coordinates, for the moves judged by where a person can be.
+const denver = { lat: 39.74, lon: -104.99, geo_accuracy_km: 20 }
+const vps = { ip: '167.99.1.2', ip_prefix: '167.99.1.0/24', asn: 14061, asn_org: 'DigitalOcean, LLC', country: 'US', city: 'New York', lat: 40.71, lon: -74.0, net_flags: ['hosting'] }
+const moscowDsl = { ip: '95.24.7.8', ip_prefix: '95.24.7.0/24', asn: 12389, asn_org: 'PJSC Rostelecom', country: 'RU', city: 'Moscow', lat: 55.75, lon: 37.62, geo_accuracy_km: 20 }
+const login = (over: Partial<AuthEvent> = {}) => event({ kind: 'ISSUE', action: 'login', ...denver, ...over })
+
+test('the same browser and device moving onto a data-centre address that is no VPN pages: a copied session', () => {
+  const ds = run([login({ ts: 0 }), event({ ts: 5 * MIN, ...denver }), event({ ts: 40 * MIN, ...vps })])
+  const d = ds.at(-1)!
+  assert.equal(d.severity, 'page')
+  assert.ok(d.evidence.reasons.some((r) => r.includes('data-centre address that is no VPN')))
+  assert.equal(d.first_malicious_ts, 40 * MIN)
+})
+
+test('a data-centre block many of the tenant\'s users sign in from is learned and excuses the same client', () => {
+  const gateway = (i: number) => ({ ...vps, ip: `167.99.1.${10 + i}` })
+  // Five colleagues sign in through the gateway block; then our user starts at home and connects it.
+  const colleagues = [0, 1, 2, 3, 4].map((i) => login({ ts: i * MIN, subject: `colleague${i}`, session_id: `c${i}`, ...gateway(i) }))
+  const ours = [login({ ts: 10 * MIN }), event({ ts: 20 * MIN, ...gateway(9) })]
+  assert.deepEqual(run([...colleagues, ...ours]).filter((d) => d.session_id === 's1'), [])
+  // Four are not enough to call it the tenant's.
+  assert.equal(run([...colleagues.slice(1), ...ours]).filter((d) => d.session_id === 's1').at(-1)!.severity, 'page')
+})
+
+test('a network the user signed in from before is learned as theirs, for the same client only', () => {
+  const earlier = login({ ts: 0, session_id: 'old', ...vps })
+  const today = [login({ ts: 24 * 60 * MIN }), event({ ts: 24 * 60 * MIN + 10 * MIN, ...vps })]
+  assert.deepEqual(run([earlier, ...today]).filter((d) => d.session_id === 's1'), [])
+  const otherClient = { user_agent: 'python-requests/2.32', ua_family: 'python-requests', os_family: undefined, device_type: 'automation', device_id: undefined }
+  const stolen = run([earlier, today[0]!, event({ ts: 24 * 60 * MIN + 10 * MIN, ...vps, ...otherClient })])
+  assert.equal(stolen.filter((d) => d.session_id === 's1').at(-1)!.severity, 'page')
+})
+
+test('the same client on another country\'s fixed line sooner than a flight asks for a ticket; with time to fly, nothing', () => {
+  const jump = run([login({ ts: 0 }), event({ ts: 20 * MIN, ...moscowDsl })]).at(-1)!
+  assert.equal(jump.severity, 'ticket')
+  assert.ok(jump.evidence.reasons.some((r) => r.includes('sooner than anyone could travel')))
+  const flown = run([login({ ts: 0 }), event({ ts: 11 * 60 * MIN, ...moscowDsl })]).at(-1)!
+  assert.equal(flown.severity, 'info')
+})
+
+test('a desktop browser alternating between a fixed line and a carrier-named operator is a copy, not radio flapping', () => {
+  const fixedWireless = { ip: '89.204.9.10', ip_prefix: '89.204.9.0/24', asn: 6805, asn_org: 'Telefonica Germany', country: 'US', city: 'Denver' }
+  const ds = run([event({ ts: 0 }), event({ ts: 20_000, ...fixedWireless }), event({ ts: 40_000 }), event({ ts: 60_000, ...fixedWireless })])
+  assert.equal(ds.at(-1)!.severity, 'page')
+})
+
+test('an anonymous use before the login is judged against the login, not taken for the origin', () => {
+  const planted = event({ ts: 0, subject: undefined, ...vps, user_agent: 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0', ua_family: 'Firefox', os_family: 'Linux', device_id: undefined })
+  const ds = run([planted, login({ ts: 5 * MIN }), event({ ts: 6 * MIN, ...denver })])
+  const d = ds.at(-1)!
+  assert.equal(d.evidence.prefixes[0], '73.14.1.0/24', 'the login is the origin')
+  assert.equal(d.first_malicious_ts, 0)
+})
+
+test('learned networks survive a checkpoint and restore', () => {
+  const gateway = (i: number) => ({ ...vps, ip: `167.99.1.${10 + i}` })
+  const history = [
+    ...[0, 1, 2, 3, 4].map((i) => login({ ts: i * MIN, subject: `colleague${i}`, session_id: `c${i}`, ...gateway(i) })),
+    login({ ts: 10 * MIN }), event({ ts: 20 * MIN, ...gateway(9) }), event({ ts: 30 * MIN, ...attacker }),
+  ]
+  const { straight, restarted } = runAcrossRestart(() => createMultiNetworkDetector() as never, history, 5)
+  assert.deepEqual(restarted, straight)
+  assert.equal(straight.length, 1, 'only the replay with another client, not the gateway')
 })

@@ -1,38 +1,62 @@
-// The same token or session presented from two or more networks within a sliding event-time window.
-// Networks are compared by operator or ASN when known, else by address prefix (/24 IPv4, /48 IPv6), never by
-// raw address: an honest client changes addresses inside one provider all the time.
+// The same token or session presented from two or more networks. Networks are compared by operator or ASN
+// when known, else by address prefix (/24 IPv4, /48 IPv6), never by raw address: an honest client changes
+// addresses inside one provider all the time.
 //
 // Honest people change networks too — a phone between Wi-Fi and its carrier, a laptop switching a VPN on,
 // a dual-stack home alternating IPv4 and IPv6, a traveller — and keep their browser and device while doing
 // so. A change of network alone is therefore only recorded; it takes a change of client, device or TLS stack,
-// a data-centre or VPN address suddenly carrying a browser session, or two networks used alternately, to
-// ask for a ticket or a page.
+// two networks used alternately, or a move no person makes with the same browser (onto a data-centre address
+// that is no VPN, or to another country's fixed line faster than travel) to ask for a ticket or a page.
+//
+// The issuance network is remembered for the session's life (`sessionIdleMs`), other networks for `windowMs`:
+// a cookie replayed hours after the victim went quiet is still compared with where it was issued. Networks the
+// user signed in from, and address blocks many of the tenant's users sign in from, are learned (slots
+// `u:<subject>` and `n:<prefix>`, fed by sign-ins) and excuse a move of the same client onto them, as configured ones do.
 import type { AuthEvent } from '../schemas/model.js'
 import {
-  clientsDiffer, countryOf, createMachineIdentityTest, DEFAULT_MACHINE_SUBJECTS, differs, isAnonymised, isMobileNetwork,
-  createUseReader, placeOf,
+  clientsDiffer, countryOf, createMachineIdentityTest, DEFAULT_MACHINE_SUBJECTS, differs, haversineKm, isAnonymised,
+  isLocatable, isMobileNetwork, createUseReader, placeOf,
 } from './signals.js'
-import { emptyEvidence, NO_FINDINGS, NO_SLOTS, severityFor, type Detector, type Finding, type StepResult } from './types.js'
+import { emptyEvidence, NO_FINDINGS, NO_SLOTS, severityFor, type Detector, type Finding, type Peek, type StepResult } from './types.js'
 
 export interface MultiNetworkConfig {
+  /** Networks other than the issuance one are compared for this long after their last use. */
   windowMs: number
+  /** The issuance network is remembered this long after the session's last use (its idle lifetime). */
+  sessionIdleMs: number
   /** Two networks used alternately within this span count as concurrent use, not a handover. */
   concurrentMs: number
   maxSightings: number
+  /** A move between two locatable places faster than this is no journey (as impossible_travel's limit). */
+  maxSpeedKmh: number
+  /** Accuracy assumed when the geo database gives none. */
+  defaultAccuracyKm: number
   /**
    * The tenant's own egress networks ('AS64500', 'org:acme corp', or an address prefix as the collector
    * writes it, '198.51.100.0/24'). Addresses the collector flags 'corporate' count as well.
    */
   knownNetworks: readonly string[]
+  learning: {
+    /** A network a user signed in from, or the tenant's, is remembered this long after its last sign-in. */
+    rememberMs: number
+    /** Distinct users signing in from a network before it counts as one of the tenant's regular networks. */
+    tenantUsers: number
+    /** Networks remembered per user (the most recent). */
+    maxUserNetworks: number
+  }
   machineSubjects: readonly string[]
   thresholds: { page: number; ticket: number }
 }
 
 export const DEFAULT_MULTI_NETWORK: MultiNetworkConfig = {
   windowMs: 30 * 60_000,
+  sessionIdleMs: 12 * 3600_000,
   concurrentMs: 2 * 60_000,
   maxSightings: 8,
+  maxSpeedKmh: 900,
+  defaultAccuracyKm: 50,
   knownNetworks: [],
+  learning: { rememberMs: 30 * 24 * 3600_000, tenantUsers: 5, maxUserNetworks: 8 },
   machineSubjects: DEFAULT_MACHINE_SUBJECTS,
   thresholds: { page: 0.8, ticket: 0.5 },
 }
@@ -47,6 +71,10 @@ interface Sighting {
   device: string | null
   ja4: string | null
   place: string | null
+  /** Where the address is, when it says where a person is (not a VPN, relay, data centre, CGNAT, private range). */
+  lat: number | null
+  lon: number | null
+  acc: number
   first: number
   last: number
   event_id: string
@@ -56,9 +84,14 @@ interface Sighting {
   anon: boolean
   /** A data centre that is not a VPN: no person browses from there. */
   hosting: boolean
+  /** The operator is a mobile carrier (by flag or name). */
   mobile: boolean
-  /** The tenant's own egress (configured, or flagged 'corporate' by the collector). */
+  /** The client is a phone or tablet, or the address is flagged cellular: Wi-Fi and radio trade places under it. */
+  handset: boolean
+  /** The tenant's own egress (configured, flagged 'corporate', or learned) or a network the user signed in from. */
   known: boolean
+  /** Seen on an ISSUE: the credential was issued here (absent in states checkpointed before it). */
+  issued?: boolean
 }
 
 export interface MultiNetworkState {
@@ -67,17 +100,40 @@ export interface MultiNetworkState {
   token_fp: string | null
   incident_ts: number | null
   reported_score: number
+  /** By first use. The first issued on (else the first) is the issuance network, kept for the session's life. */
   sightings: Sighting[]
   /** Latest `last` of the sightings kept: the expiry without a scan. Absent in states checkpointed before it. */
   last?: number
 }
 
-export function createMultiNetworkDetector(config: MultiNetworkConfig = DEFAULT_MULTI_NETWORK): Detector<MultiNetworkState> {
+/** `u:<subject>`: the networks a user signed in from, most recent last, with the time of the last sign-in. */
+export interface UserNetworks {
+  learned: 'user'
+  nets: string[]
+  at: number[]
+  last: number
+}
+
+/** `n:<address prefix>`: distinct users (32-bit name hashes) that signed in from it, up to the tenant threshold. */
+export interface TenantNetwork {
+  learned: 'tenant'
+  users: number[]
+  last: number
+}
+
+export type MultiNetworkSlotState = MultiNetworkState | UserNetworks | TenantNetwork
+
+/** Events that say a person chose to be on a network: an interactive sign-in, accepted. */
+const SIGN_IN = new Set(['login', 'sso', 'mfa'])
+
+export function createMultiNetworkDetector(config: MultiNetworkConfig = DEFAULT_MULTI_NETWORK): Detector<MultiNetworkSlotState> {
   const read = createUseReader()
   const isMachine = createMachineIdentityTest(config.machineSubjects)
   const known = new Set(config.knownNetworks)
-  // The one slot an event touches, reused: the engine reads it before the next call.
+  const learning = config.learning
+  // The slots an event touches, reused: the engine reads the list before the next call.
   const one = ['']
+  const three = ['', '', '']
   return {
     name: 'multi_network',
     slots(event) {
@@ -87,13 +143,26 @@ export function createMultiNetworkDetector(config: MultiNetworkConfig = DEFAULT_
       if (isMachine(event)) return NO_SLOTS
       // One incident per session (or per token when there is no session): a stolen cookie must page once,
       // not once for the cookie and again for its session.
-      if (event.session_id) one[0] = 's:' + event.session_id
-      else if (event.token_fp) one[0] = 't:' + event.token_fp
+      let credential: string
+      if (event.session_id) credential = 's:' + event.session_id
+      else if (event.token_fp) credential = 't:' + event.token_fp
       else return NO_SLOTS
+      if (event.kind === 'ISSUE' && event.subject && SIGN_IN.has(event.action)) {
+        // Learn first: a sign-in from a network makes it the user's before the session is judged on it.
+        three[0] = 'u:' + event.subject
+        // The tenant's egress is an address block many users share (a consumer ISP is one operator for millions).
+        three[1] = 'n:' + event.ip_prefix
+        three[2] = credential
+        return three
+      }
+      one[0] = credential
       return one
     },
-    step: function multiNetwork(state, event, slot): StepResult<MultiNetworkState> {
-      const s: MultiNetworkState = state ?? { subject: null, session_id: null, token_fp: null, incident_ts: null, reported_score: 0, sightings: [], last: event.ts }
+    step: function multiNetwork(state, event, slot, peek): StepResult<MultiNetworkSlotState> {
+      if (slot.startsWith('u:')) return { state: learnUser(state as UserNetworks | undefined, read.networkOf(event)!, event.ts, learning.maxUserNetworks), findings: NO_FINDINGS }
+      if (slot.startsWith('n:')) return { state: learnTenant(state as TenantNetwork | undefined, event.subject!, event.ts, learning.tenantUsers), findings: NO_FINDINGS }
+      const s: MultiNetworkState = (state as MultiNetworkState | undefined) ??
+        { subject: null, session_id: null, token_fp: null, incident_ts: null, reported_score: 0, sightings: [], last: event.ts }
       s.subject ??= event.subject ?? null
       s.session_id ??= event.session_id ?? null
       s.token_fp ??= event.token_fp ?? null
@@ -102,33 +171,40 @@ export function createMultiNetworkDetector(config: MultiNetworkConfig = DEFAULT_
       const sightings = s.sightings
       let own: Sighting | undefined
       for (let i = 0; i < sightings.length; i++) if (sightings[i]!.net === net) { own = sightings[i]; break }
+      let reorder = false
       if (own) {
         for (let i = 0; i < sightings.length; i++) {
           const x = sightings[i]!
           if (x !== own && x.last > own.last && x.last <= ts) { own.interleaved = true; break }
         }
-        if (ts < own.first) own.first = ts
+        if (ts < own.first) { own.first = ts; reorder = true }
         if (ts > own.last) own.last = ts
+        if (event.kind === 'ISSUE' && !own.issued) own.issued = true
         own.ua ??= event.user_agent ?? null
         own.ja4 ??= event.ja4 ?? null
       } else {
-        const anon = isAnonymised(event)
-        own = {
-          net, ip: event.ip ?? '', prefix: event.ip_prefix ?? '', asn: event.asn ?? null, ua: event.user_agent ?? null,
-          client: clientOf(event), device: event.device_id ?? null, ja4: event.ja4 ?? null, place: placeOf(event), first: ts, last: ts,
-          event_id: event.event_id, interleaved: false, anon, hosting: !anon && event.net_flags.includes('hosting'),
-          mobile: isMobileNetwork(event), known: isKnown(event, net, known),
-        }
+        own = sightingOf(event, net, isKnown(event, net, known, s.subject, peek as Peek<MultiNetworkSlotState> | undefined, learning.tenantUsers), config)
         sightings.push(own)
+        reorder = true
       }
-      // Forget networks that fell out of the window, and keep the list bounded.
+      if (reorder) sightings.sort((a, b) => a.first - b.first)
+      // Forget networks that fell out of the window (never the issuance one), and keep the list bounded.
+      const origin = originOf(sightings)
       let kept = 0
       for (let i = 0; i < sightings.length; i++) {
         const x = sightings[i]!
-        if (Math.abs(ts - x.last) <= config.windowMs || x === own) sightings[kept++] = x
+        if (x === origin || x === own || Math.abs(ts - x.last) <= config.windowMs) sightings[kept++] = x
       }
       sightings.length = kept
-      if (sightings.length > config.maxSightings) sightings.splice(1, sightings.length - config.maxSightings)
+      if (sightings.length > config.maxSightings) {
+        const drop = sightings.length - config.maxSightings
+        let from = 0
+        // The issuance network and the one just used stay; the oldest others go.
+        for (let removed = 0; removed < drop; removed++) {
+          while (sightings[from] === own || sightings[from] === origin) from++
+          sightings.splice(from, 1)
+        }
+      }
       let last = sightings[0]!.last
       for (let i = 1; i < sightings.length; i++) if (sightings[i]!.last > last) last = sightings[i]!.last
       s.last = last
@@ -136,9 +212,7 @@ export function createMultiNetworkDetector(config: MultiNetworkConfig = DEFAULT_
         s.incident_ts = null
         return { state: s, findings: NO_FINDINGS }
       }
-      const ordered = [...sightings].sort((a, b) => a.first - b.first)
-      const origin = ordered[0]!
-      const intruders = ordered.slice(1).filter((x) => !excused(origin, x))
+      const intruders = sightings.filter((x) => x !== origin && !excused(origin, x))
       if (intruders.length === 0) return { state: s, findings: NO_FINDINGS }
       const { score, reasons } = scoreOf(origin, intruders, config)
       if (score <= s.reported_score) return { state: s, findings: NO_FINDINGS }
@@ -147,7 +221,71 @@ export function createMultiNetworkDetector(config: MultiNetworkConfig = DEFAULT_
       const finding = toFinding(s, slot, origin, intruders, score, reasons, config)
       return { state: s, findings: [finding] }
     },
-    expiry: (state) => (state.last ?? latestOf(state.sightings)) + config.windowMs,
+    expiry(state) {
+      if ('learned' in state) return state.last + learning.rememberMs
+      return (state.last ?? latestOf(state.sightings)) + Math.max(config.windowMs, config.sessionIdleMs)
+    },
+  }
+}
+
+/**
+ * The network the credential was issued on (the earliest seen on an ISSUE), else the earliest: an anonymous use
+ * before the login (a planted session id) is an intruder against the login, not the origin.
+ */
+function originOf(sightings: Sighting[]): Sighting {
+  for (let i = 0; i < sightings.length; i++) if (sightings[i]!.issued) return sightings[i]!
+  return sightings[0]!
+}
+
+function learnUser(state: UserNetworks | undefined, net: string, ts: number, max: number): UserNetworks {
+  const s = state ?? { learned: 'user', nets: [], at: [], last: ts }
+  const i = s.nets.indexOf(net)
+  if (i >= 0) {
+    s.at[i] = Math.max(s.at[i]!, ts)
+  } else {
+    s.nets.push(net)
+    s.at.push(ts)
+    if (s.nets.length > max) {
+      // Forget the network signed in from longest ago.
+      let oldest = 0
+      for (let j = 1; j < s.at.length; j++) if (s.at[j]! < s.at[oldest]!) oldest = j
+      s.nets.splice(oldest, 1)
+      s.at.splice(oldest, 1)
+    }
+  }
+  if (ts > s.last) s.last = ts
+  return s
+}
+
+function learnTenant(state: TenantNetwork | undefined, subject: string, ts: number, enough: number): TenantNetwork {
+  const s = state ?? { learned: 'tenant', users: [], last: ts }
+  const user = hash32(subject)
+  if (s.users.length < enough && !s.users.includes(user)) s.users.push(user)
+  if (ts > s.last) s.last = ts
+  return s
+}
+
+/** FNV-1a: a user's name as a 32-bit number, enough to count distinct users of a network. */
+function hash32(text: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
+  }
+  return h >>> 0
+}
+
+function sightingOf(event: AuthEvent, net: string, known: boolean, config: MultiNetworkConfig): Sighting {
+  const anon = isAnonymised(event)
+  const located = isLocatable(event)
+  return {
+    net, ip: event.ip ?? '', prefix: event.ip_prefix ?? '', asn: event.asn ?? null, ua: event.user_agent ?? null,
+    client: clientOf(event), device: event.device_id ?? null, ja4: event.ja4 ?? null, place: placeOf(event),
+    lat: located ? event.lat! : null, lon: located ? event.lon! : null, acc: event.geo_accuracy_km ?? config.defaultAccuracyKm,
+    first: event.ts, last: event.ts, event_id: event.event_id, interleaved: false, anon, issued: event.kind === 'ISSUE',
+    hosting: !anon && event.net_flags.includes('hosting'), mobile: isMobileNetwork(event),
+    handset: event.device_type === 'mobile' || event.device_type === 'tablet' || event.net_flags.includes('cellular') || event.net_flags.includes('mobile'),
+    known,
   }
 }
 
@@ -157,9 +295,14 @@ function latestOf(sightings: Sighting[]): number {
   return last
 }
 
-function isKnown(event: AuthEvent, net: string, known: Set<string>): boolean {
-  return event.net_flags.includes('corporate') || known.has(net) || (event.asn != null && known.has('AS' + event.asn)) ||
-    (!!event.ip_prefix && known.has(event.ip_prefix))
+function isKnown(event: AuthEvent, net: string, known: Set<string>, subject: string | null, peek: Peek<MultiNetworkSlotState> | undefined, tenantUsers: number): boolean {
+  if (event.net_flags.includes('corporate') || known.has(net) || (event.asn != null && known.has('AS' + event.asn)) ||
+    (!!event.ip_prefix && known.has(event.ip_prefix))) return true
+  if (!peek) return false
+  const user = subject ? (peek('u:' + subject) as UserNetworks | undefined) : undefined
+  if (user?.nets.includes(net)) return true
+  const tenant = event.ip_prefix ? (peek('n:' + event.ip_prefix) as TenantNetwork | undefined) : undefined
+  return !!tenant && tenant.users.length >= tenantUsers
 }
 
 function clientOf(event: AuthEvent): string | null {
@@ -173,14 +316,30 @@ function samePerson(origin: Sighting, x: Sighting): boolean {
 }
 
 /**
- * Network changes that are no evidence at all: the tenant's own egress with the same client, and a dual-stack
- * client seen once by its IPv4 and once by its IPv6 prefix when no ASN says whether they are one provider.
+ * Network changes that are no evidence at all: the tenant's own egress or the user's own network with the same
+ * client, and a dual-stack client seen once by its IPv4 and once by its IPv6 prefix when no ASN says whether
+ * they are one provider.
  */
 function excused(origin: Sighting, x: Sighting): boolean {
   if (!samePerson(origin, x)) return false
   if (x.known) return true
   const family = (p: string) => (p.includes(':') ? 6 : 4)
   return origin.asn === null && x.asn === null && family(origin.prefix) !== family(x.prefix)
+}
+
+/** A browser session carried onto a data-centre address that is no VPN exit and no network of the tenant's. */
+function ontoDataCentre(origin: Sighting, x: Sighting): boolean {
+  return x.hosting && !x.known && !origin.hosting && !origin.anon
+}
+
+/** The same client on another country's fixed line sooner than anyone could travel there. */
+function fasterThanTravel(origin: Sighting, x: Sighting, config: MultiNetworkConfig): boolean {
+  if (origin.lat === null || origin.lon === null || x.lat === null || x.lon === null) return false
+  if (x.anon || x.known || x.mobile || x.handset || !differs(countryOf(origin.place), countryOf(x.place))) return false
+  const km = haversineKm(origin.lat, origin.lon, x.lat, x.lon) - origin.acc - x.acc
+  if (km <= 0) return false
+  const hours = Math.max(0, x.first - origin.last) / 3600_000
+  return hours === 0 || km / hours > config.maxSpeedKmh
 }
 
 function scoreOf(origin: Sighting, intruders: Sighting[], config: MultiNetworkConfig): { score: number; reasons: string[] } {
@@ -203,22 +362,36 @@ function scoreOf(origin: Sighting, intruders: Sighting[], config: MultiNetworkCo
   }
   const person = intruders.every((x) => samePerson(origin, x))
   // Wi-Fi and cellular trade places under a phone that keeps its browser: alternation there is a flapping radio.
-  const flapping = person && (origin.mobile || intruders.some((x) => x.mobile))
+  // A desktop browser on a carrier's address is a fixed-wireless line, which does not flap with another.
+  const flapping = person && (origin.handset || intruders.some((x) => x.handset))
   const concurrent = !flapping && ([origin, ...intruders].some((x) => x.interleaved) ||
     intruders.some((x) => x.first - origin.last < 0 && origin.last - x.first <= config.concurrentMs))
   if (concurrent) { score += 0.2; reasons.push('networks used alternately (concurrent use, not a handover)') }
   // One browser on one device cannot sit on two fixed lines of different operators at once, back and forth:
   // that is a copy of it (a residential proxy replaying a cookie with the user agent and device id copied).
   // Phones (radio flapping), anonymising exits and the tenant's own egress are kept out above and here.
-  if (concurrent && person && [origin, ...intruders].every((x) => !x.mobile && !x.anon && !x.known)) {
+  // (The origin is the user's own network by definition: only the others' being known excuses.)
+  if (concurrent && person && !origin.handset && !origin.anon && intruders.every((x) => !x.handset && !x.anon && !x.known)) {
     score += 0.2
     reasons.push('the same client alternating between fixed lines of different operators: a copy of it')
   }
   if (intruders.length >= 2) { score += 0.05; reasons.push('three or more networks') }
   if (person && !concurrent) {
-    // Handover, travel, a VPN switched on: the same browser and device on a new road is recorded, not alerted.
-    score = Math.min(score, 0.45)
-    reasons.push('same client and device throughout: a handover or a VPN, recorded only')
+    if (intruders.some((x) => ontoDataCentre(origin, x))) {
+      // People reach the internet through homes, offices, carriers and VPNs; a browser with the same user agent
+      // and device id on a data centre that is none of those is an anti-detect browser loaded with the cookies.
+      score += 0.25
+      reasons.push('the same browser and device on a data-centre address that is no VPN and no network of this user or tenant: a copy of the session, not a handover')
+    } else if (intruders.some((x) => fasterThanTravel(origin, x, config))) {
+      // Another country's fixed line, sooner than a flight: asks for a look (impossible_travel agrees, and the
+      // two together page through corroboration).
+      score = Math.min(score + 0.1, config.thresholds.page - 0.15)
+      reasons.push('the same client on a fixed line in another country sooner than anyone could travel there')
+    } else {
+      // Handover, travel, a VPN switched on: the same browser and device on a new road is recorded, not alerted.
+      score = Math.min(score, 0.45)
+      reasons.push('same client and device throughout: a handover or a VPN, recorded only')
+    }
   }
   return { score: Math.min(1, Math.round(score * 100) / 100), reasons }
 }

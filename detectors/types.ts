@@ -18,6 +18,9 @@ export interface Finding {
   first_malicious_ts: number
 }
 
+/** Another slot's state of the same detector, read-only (see Detector.step). */
+export type Peek<S> = (slot: string) => Readonly<S> | undefined
+
 export interface StepResult<S> {
   /** undefined drops the slot. */
   state: S | undefined
@@ -48,7 +51,12 @@ export interface Detector<S> {
    * may return a shared constant (NO_SLOTS) or a list it reuses on the next call.
    */
   slots(event: AuthEvent): readonly string[]
-  step(state: S | undefined, event: AuthEvent, slot: string): StepResult<S>
+  /**
+   * `peek` reads this detector's state of another slot (a user's or the tenant's learned baseline) without
+   * touching it: read-only, and valid only during the call. A step that needs a baseline names the slots that
+   * learn it in `slots` for the events that teach it, and peeks at them from the slot that judges.
+   */
+  step(state: S | undefined, event: AuthEvent, slot: string, peek?: Peek<S>): StepResult<S>
   /** Event time after which the slot can be forgotten. Called after every step: keep it O(1). */
   expiry(state: S): number
 }

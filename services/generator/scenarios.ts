@@ -6,7 +6,8 @@ import { createRandom } from './random.js'
 
 export const NOISE_KINDS = [
   'plain', 'mobile_handover', 'dual_stack', 'ipv6_rotation', 'corporate_egress', 'vpn_switched_on', 'travel',
-  'cgnat', 'service_account', 'browser_upgrade', 'tabs_refreshing', 'request_after_logout',
+  'cgnat', 'service_account', 'browser_upgrade', 'tabs_refreshing', 'request_after_logout', 'cloud_gateway',
+  'unlisted_vpn',
 ] as const
 export const ATTACK_KINDS = [
   'infostealer_replay', 'phishing_proxy', 'residential_proxy', 'refresh_token_theft', 'stale_edge_after_logout',
@@ -63,6 +64,13 @@ const CORPORATE: Net[] = [
   { asn: 62044, org: 'Zscaler, Inc.', country: 'DE', city: 'Frankfurt', lat: 50.11, lon: 8.68, v4: [147, 161] },
 ]
 const VPN: Net = { asn: 9009, org: 'M247 Europe SRL', country: 'NL', city: 'Amsterdam', lat: 52.37, lon: 4.9, v4: [185, 156], flags: ['vpn'] }
+// A cloud secure web gateway the tenant's offices egress through: data-centre addresses in a few blocks, which no
+// list marks as the tenant's; learned from the many users signing in through it.
+const CLOUD_GATEWAY: Net = { asn: 55256, org: 'Netskope Inc', country: 'US', city: 'Santa Clara', lat: 37.35, lon: -121.96, v4: [163, 116], flags: ['hosting'] }
+const CLOUD_GATEWAY_BLOCKS = [128, 129, 130]
+// A commercial VPN whose exits are in a data centre and in no VPN list: plain hosting addresses, a few blocks.
+const UNLISTED_VPN: Net = { asn: 212238, org: 'Datacamp Limited', country: 'DE', city: 'Frankfurt', lat: 50.11, lon: 8.68, v4: [156, 146], flags: ['hosting'] }
+const UNLISTED_VPN_BLOCKS = [40, 41]
 const HOTEL: Net = { asn: 4713, org: 'NTT Communications Corporation', country: 'JP', city: 'Tokyo', lat: 35.68, lon: 139.69, v4: [153, 246] }
 const CLOUD: Net[] = [
   { asn: 16509, org: 'Amazon.com, Inc.', country: 'US', city: 'Ashburn', lat: 39.04, lon: -77.49, v4: [3, 80], flags: ['hosting'] },
@@ -100,6 +108,8 @@ export function generateQualityScenario(options: QualityOptions): { lines: strin
   let counter = 0
   const iso = (ms: number) => new Date(ms).toISOString()
   const addr = (net: Net) => `${net.v4[0]}.${net.v4[1]}.${rnd.int(0, 255)}.${rnd.int(1, 254)}`
+  /** An address in one of a few /24 blocks of the network (an egress pool). */
+  const pooled = (net: Net, blocks: number[]) => place(net, `${net.v4[0]}.${net.v4[1]}.${rnd.pick(blocks)}.${rnd.int(1, 254)}`)
   const place = (net: Net, ip = addr(net)) => ({ ip, asn: net.asn, asn_org: net.org, country: net.country, city: net.city, lat: net.lat, lon: net.lon, ...(net.flags ? { net_flags: net.flags } : {}) })
   const emit = (ts: number, event: Record<string, unknown>) => {
     counter++
@@ -220,6 +230,28 @@ export function generateQualityScenario(options: QualityOptions): { lines: strin
         }
         parent = child
       }
+      return s
+    },
+    cloud_gateway: (start) => {
+      // Half sign in at the office, through the gateway, and go home; half start at home and connect the gateway
+      // agent later. The same laptop and browser throughout.
+      const atOffice = rnd.next() < 0.5
+      const gateway = () => pooled(CLOUD_GATEWAY, CLOUD_GATEWAY_BLOCKS)
+      const s = browse('cloud_gateway', start, atOffice ? { requests: 4 } : { requests: 4 })
+      if (atOffice) {
+        emit(start - rnd.int(1_000, 60_000), { kind: 'ISSUE', action: 'login', amr: ['pwd', 'otp'], ...s.me, ...gateway() })
+      }
+      let t = s.end
+      for (let i = 0; i < 6; i++) req((t += rnd.int(20_000, 3 * MIN)), s.me, gateway())
+      return s
+    },
+    unlisted_vpn: (start) => {
+      // A VPN whose exits no list knows: some of its users sign in through it, others switch it on mid-session.
+      const s = browse('unlisted_vpn', start, { requests: 3 })
+      const exit = pooled(UNLISTED_VPN, UNLISTED_VPN_BLOCKS)
+      if (rnd.next() < 0.4) emit(start - rnd.int(1_000, 60_000), { kind: 'ISSUE', action: 'login', amr: ['pwd', 'otp'], ...s.me, ...exit })
+      let t = s.end
+      for (let i = 0; i < 6; i++) req((t += rnd.int(20_000, 3 * MIN)), s.me, exit)
       return s
     },
     request_after_logout: (start) => {
