@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { createDetectors } from './index.js'
+import { createDetectors, parseDetectorSettings } from './index.js'
 import { datacenter, eventBuilder, MIN, pythonRequests, runDetector } from './fixtures.js'
 import { createDetectionEngine } from './engine.js'
 
@@ -30,4 +30,33 @@ test('an honest session through the whole set raises nothing; a stolen cookie re
   const ds = engine.process(event({ ts: 6 * MIN, ...datacenter, ...pythonRequests }))
   assert.ok(ds.some((d) => d.severity === 'page' && d.confirmed))
   assert.ok(ds.every((d) => d.session_id === 's1'), 'every detector names the same session: one incident for the alerter')
+})
+
+test('a settings document is checked against the detectors\' own defaults, naming every wrong path', () => {
+  const good = parseDetectorSettings({ disabled: ['api_anomaly'], multi_network: { knownNetworks: ['AS64500'], learning: { tenantUsers: 3 } } })
+  assert.ok(good.ok)
+  assert.deepEqual(good.settings.disabled, ['api_anomaly'])
+  assert.deepEqual(good.settings.overrides.multi_network, { knownNetworks: ['AS64500'], learning: { tenantUsers: 3 } })
+  const bad = parseDetectorSettings({
+    disabled: ['nope'], multi_netwrk: {}, impossible_travel: { maxSpeedKmh: '900' }, client_drift: { idleMS: 5 },
+    multi_network: { learning: { tenantUsers: -1 }, knownNetworks: [64500, 'AS1'] },
+  })
+  assert.ok(!bad.ok)
+  assert.deepEqual(bad.problems.map((p) => p.split(':')[0]), [
+    'disabled', 'multi_netwrk', 'impossible_travel.maxSpeedKmh', 'client_drift.idleMS', 'multi_network.learning.tenantUsers',
+  ])
+  assert.ok(!parseDetectorSettings([]).ok)
+})
+
+test('overrides from a settings document change what the set detects', () => {
+  const event = eventBuilder()
+  const history = [event({ ts: 0, kind: 'ISSUE', action: 'login' }), event({ ts: 5 * MIN, ...datacenter })]
+  const run = (document: unknown) => {
+    const parsed = parseDetectorSettings(document)
+    assert.ok(parsed.ok)
+    const engine = createDetectionEngine(createDetectors({ windowMs: 30 * MIN, ...parsed.settings }), { latenessMs: 10 * MIN, sweepEveryMs: MIN })
+    return history.flatMap((e) => engine.process(e)).filter((d) => d.detector === 'multi_network')
+  }
+  assert.equal(run({}).at(-1)!.severity, 'page', 'the same browser on an unknown data centre')
+  assert.deepEqual(run({ multi_network: { knownNetworks: [datacenter.ip_prefix!] } }), [])
 })

@@ -64,7 +64,7 @@ export function runBacktest(events: AuthEvent[], config: Config['detector'], onD
   // Stable sort: events with equal times keep their input order.
   events.sort((a, b) => a.ts - b.ts)
   // No checkpoints offline: the engine need not record which slots changed.
-  const engine = withCorroboration(createDetectionEngine(createDetectors({ windowMs: config.windowMs }), { latenessMs: config.latenessMs, sweepEveryMs: 60_000, trackChanges: false }))
+  const engine = withCorroboration(createDetectionEngine(createDetectors({ windowMs: config.windowMs, ...config.detectors }), { latenessMs: config.latenessMs, sweepEveryMs: 60_000, trackChanges: false }))
   let count = 0
   for (const event of events) {
     for (const detection of engine.process(event)) {

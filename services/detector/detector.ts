@@ -30,7 +30,7 @@ export interface DetectorServiceDeps {
  */
 export function createDetectorService(deps: DetectorServiceDeps) {
   const log = deps.log.child({ component: 'detector' })
-  const engine: DetectionEngine = withCorroboration(createDetectionEngine(createDetectors({ windowMs: deps.config.windowMs }), {
+  const engine: DetectionEngine = withCorroboration(createDetectionEngine(createDetectors({ windowMs: deps.config.windowMs, ...deps.config.detectors }), {
     latenessMs: deps.config.latenessMs,
     sweepEveryMs: 60_000,
   }))

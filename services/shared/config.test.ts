@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -48,4 +48,19 @@ test('settings are described with their defaults as a user would write them', ()
   assert.equal(byName.get('SW_WEBHOOK_BACKOFF_SECONDS'), '0.5')
   assert.equal(byName.get('SW_PARTITIONS'), '3')
   assert.equal(byName.get('SW_FINGERPRINT_KEY'), '')
+})
+
+test('detector settings come from SW_DETECTORS_FILE, and a wrong one is a ConfigError naming the setting', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sw-detectors-'))
+  const good = join(dir, 'good.json')
+  writeFileSync(good, JSON.stringify({ disabled: ['api_anomaly'], multi_network: { knownNetworks: ['AS64500'] } }))
+  const config = loadConfig({ SW_DATA_DIR: dir, SW_DETECTORS_FILE: good })
+  assert.deepEqual(config.detector.detectors.disabled, ['api_anomaly'])
+  assert.deepEqual(config.detector.detectors.overrides.multi_network?.knownNetworks, ['AS64500'])
+  assert.deepEqual(loadConfig({ SW_DATA_DIR: dir }).detector.detectors, { overrides: {}, disabled: [] })
+  const bad = join(dir, 'bad.json')
+  writeFileSync(bad, JSON.stringify({ multi_network: { windowMs: '30m' } }))
+  assert.throws(() => loadConfig({ SW_DATA_DIR: dir, SW_DETECTORS_FILE: bad }), (e: unknown) => e instanceof ConfigError && /multi_network\.windowMs/.test(e.message))
+  writeFileSync(bad, '{ not json')
+  assert.throws(() => loadConfig({ SW_DATA_DIR: dir, SW_DETECTORS_FILE: bad }), /SW_DETECTORS_FILE: cannot read/)
 })

@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { ConfigError } from './errors.js'
 import { DEFAULT_POLICY, parsePolicy, type AlertPolicy } from '../alerter/policy.js'
 import { publicJwk, type PublicJwk } from '../alerter/ssf.js'
+import { parseDetectorSettings, type DetectorSettings } from '../../detectors/index.js'
 
 const seconds = (def: number) => z.coerce.number().positive().default(def).transform((s) => Math.round(s * 1000))
 const port = (def: number) => z.coerce.number().int().min(0).max(65535).default(def)
@@ -46,6 +47,7 @@ const envSchema = z.object({
   SW_LATENESS_SECONDS: seconds(5 * 60),
   SW_STATE_TTL_SECONDS: seconds(2 * 60 * 60),
   SW_CHECKPOINT_SECONDS: seconds(5),
+  SW_DETECTORS_FILE: z.string().optional(),
   SW_SINK_BATCH_ROWS: z.coerce.number().int().min(1).default(5000),
   SW_SINK_FLUSH_SECONDS: seconds(1),
   SW_WEBHOOK_URL: optionalUrl,
@@ -61,7 +63,7 @@ const envSchema = z.object({
 
 export type Env = Record<string, string | undefined>
 
-function buildConfig(env: z.infer<typeof envSchema>, secrets: Secrets, alerting: Alerting) {
+function buildConfig(env: z.infer<typeof envSchema>, secrets: Secrets, alerting: Alerting, detectors: DetectorSettings) {
   const dataDir = resolve(env.SW_DATA_DIR)
   return {
     kafka: {
@@ -100,6 +102,8 @@ function buildConfig(env: z.infer<typeof envSchema>, secrets: Secrets, alerting:
       latenessMs: env.SW_LATENESS_SECONDS,
       stateTtlMs: env.SW_STATE_TTL_SECONDS,
       checkpointIntervalMs: env.SW_CHECKPOINT_SECONDS,
+      /** Per-detector overrides and switched-off detectors (SW_DETECTORS_FILE); empty: the documented defaults. */
+      detectors,
     },
     sink: { batchRows: env.SW_SINK_BATCH_ROWS, flushIntervalMs: env.SW_SINK_FLUSH_SECONDS },
     alerter: {
@@ -208,7 +212,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     policy: parsed.data.SW_ALERT_POLICY ? loadPolicyFile(parsed.data.SW_ALERT_POLICY, env) : DEFAULT_POLICY,
     ssfKeyPem: loadSsfKey(parsed.data.SW_SSF_SIGNING_KEY_FILE, dataDir, allowLocal),
   }
-  return deepFreeze(buildConfig(parsed.data, secrets, alerting))
+  const detectors = parsed.data.SW_DETECTORS_FILE ? loadDetectorsFile(parsed.data.SW_DETECTORS_FILE) : { overrides: {}, disabled: [] }
+  return deepFreeze(buildConfig(parsed.data, secrets, alerting, detectors))
 }
 
 interface Alerting {
@@ -244,6 +249,19 @@ function loadPolicyFile(path: string, env: Env): AlertPolicy {
   const result = parsePolicy(document)
   if (!result.ok) throw new ConfigError(`SW_ALERT_POLICY: ${path}: ${result.problems.join('; ')}`)
   return result.policy
+}
+
+/** Detector settings (JSON, docs/detectors.md): every key checked against the detectors' own defaults. */
+function loadDetectorsFile(path: string): DetectorSettings {
+  let document: unknown
+  try {
+    document = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (error) {
+    throw new ConfigError(`SW_DETECTORS_FILE: cannot read ${path} as JSON: ${(error as Error).message}`, error)
+  }
+  const result = parseDetectorSettings(document)
+  if (!result.ok) throw new ConfigError(`SW_DETECTORS_FILE: ${path}: ${result.problems.join('; ')}`)
+  return result.settings
 }
 
 /** The ES256 key that signs SSF/CAEP events: a PEM file, or (local trials only) one generated once, mode 0600. */
