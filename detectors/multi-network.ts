@@ -418,8 +418,20 @@ function toFinding(s: MultiNetworkState, slot: string, origin: Sighting, intrude
     subject: s.subject,
     session_id: s.session_id,
     token_fp: s.token_fp,
-    summary: `${slot.startsWith('t:') ? 'token' : 'session'} used from ${all.length} networks (${all.map((x) => x.net).join(', ')}) within ${Math.round(config.windowMs / 60_000)} min`,
+    summary: `${slot.startsWith('t:') ? 'token' : 'session'} used from ${all.length} networks (${all.map((x) => x.net).join(', ')}) within ${spanOf(all)}`,
     evidence,
     first_malicious_ts: intruders[0]!.first,
   }
+}
+
+/** From the first use of the first network to the latest use of any, in words. */
+function spanOf(sightings: Sighting[]): string {
+  let first = Number.POSITIVE_INFINITY
+  let last = Number.NEGATIVE_INFINITY
+  for (const x of sightings) {
+    if (x.first < first) first = x.first
+    if (x.last > last) last = x.last
+  }
+  const minutes = Math.max(1, Math.round((last - first) / 60_000))
+  return minutes < 120 ? `${minutes} min` : `${Math.round(minutes / 60)} h`
 }
