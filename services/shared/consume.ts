@@ -2,16 +2,22 @@ import type { Consumer, Kafka } from 'kafkajs'
 import { createConsumer } from './kafka.js'
 
 /**
- * Reads a topic from the beginning up to its current end and returns every record (used to restore
- * compacted state before the live consumer starts). A throwaway group that never commits.
+ * Reads a topic from the beginning up to its current end and returns the number of records read (used to
+ * restore compacted state before the live consumer starts). A throwaway group that never commits. With
+ * `partitions`, only those partitions are read: a worker restores the state of the partitions it owns.
  */
-export async function readToEnd(kafka: Kafka, topic: string, onRecord: (key: Buffer | null, value: Buffer | null) => void): Promise<number> {
+export async function readToEnd(
+  kafka: Kafka, topic: string, onRecord: (key: Buffer | null, value: Buffer | null, partition: number) => void,
+  partitions?: ReadonlySet<number>,
+): Promise<number> {
   const admin = kafka.admin()
   await admin.connect()
   let ends: Map<number, bigint>
   try {
     const offsets = await admin.fetchTopicOffsets(topic)
-    ends = new Map(offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]))
+    ends = new Map(offsets
+      .filter((o) => BigInt(o.high) > BigInt(o.low) && (!partitions || partitions.has(o.partition)))
+      .map((o) => [o.partition, BigInt(o.high)]))
   } finally {
     await admin.disconnect()
   }
@@ -26,8 +32,13 @@ export async function readToEnd(kafka: Kafka, topic: string, onRecord: (key: Buf
       consumer.run({
         autoCommit: false,
         eachBatch: async ({ batch }) => {
+          if (!ends.has(batch.partition)) {
+            // Not wanted (or empty): stop fetching it.
+            consumer.pause([{ topic, partitions: [batch.partition] }])
+            return
+          }
           for (const m of batch.messages) {
-            onRecord(m.key, m.value)
+            onRecord(m.key, m.value, batch.partition)
             count++
           }
           const end = ends.get(batch.partition)

@@ -1,4 +1,5 @@
 import { Kafka, logLevel, Partitioners, type Consumer, type ITopicConfig, type LogEntry, type Producer, type Message } from 'kafkajs'
+import { coPartitionedAssigner } from './assigner.js'
 import type { KafkaConfig } from './config.js'
 import { SessionwatchError } from './errors.js'
 import type { Logger } from './log.js'
@@ -116,6 +117,13 @@ export async function sendAll(producer: Producer, batches: { topic: string; mess
  * A consumer in a group. maxWaitTimeInMs bounds how long an idle fetch (and so a clean shutdown) waits;
  * the kafkajs default of 5 s would make every stop take 5 s.
  */
-export function createConsumer(kafka: Kafka, groupId: string): Consumer {
-  return kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500, sessionTimeout: 30_000, heartbeatInterval: 3000 })
+/**
+ * `coPartitioned`: partition p of every subscribed topic goes to one member (services/shared/assigner.ts), for
+ * the detector, whose three input topics are keyed by subject with one partition count.
+ */
+export function createConsumer(kafka: Kafka, groupId: string, options: { coPartitioned?: boolean } = {}): Consumer {
+  return kafka.consumer({
+    groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500, sessionTimeout: 30_000, heartbeatInterval: 3000,
+    ...(options.coPartitioned ? { partitionAssigners: [coPartitionedAssigner] } : {}),
+  })
 }
