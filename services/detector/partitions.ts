@@ -1,0 +1,73 @@
+// Detector state kept per input partition. The three auth topics are co-partitioned by subject, so partition p
+// of each holds all events of the same users; each partition gets its own engine, its state is checkpointed to
+// partition p of the compacted detector.state topic, and a worker that is given partition p (at start or in a
+// rebalance) reads back only that partition of the state topic before it processes p's first batch. A worker
+// never loads, holds or writes the state of users it does not own.
+import type { Kafka, Message } from 'kafkajs'
+import type { DetectionEngine, StateEntry } from '../../detectors/engine.js'
+import { readToEnd } from '../shared/consume.js'
+
+export interface PartitionedState {
+  /** The engine of a partition whose state is loaded (see ensure); undefined otherwise. */
+  engine(partition: number): DetectionEngine | undefined
+  /** Loads the state of the given partitions that are not loaded yet, in one pass over the state topic. */
+  ensure(partitions: Iterable<number>): Promise<{ partitions: number[]; records: number }>
+  /** Forgets partitions this worker no longer owns (their checkpointed state stays in the topic). */
+  release(keep: ReadonlySet<number>): number[]
+  /** Checkpoint records for every change since the last call, each to its own partition. */
+  takeChanges(): Message[]
+  readonly partitions: number[]
+  /** State slots held, over all partitions. */
+  readonly size: number
+}
+
+export function createPartitionedState(kafka: Kafka, stateTopic: string, createEngine: () => DetectionEngine): PartitionedState {
+  const engines = new Map<number, DetectionEngine>()
+  return {
+    engine: (partition) => engines.get(partition),
+    async ensure(partitions) {
+      const missing = new Set([...partitions].filter((p) => !engines.has(p)))
+      if (missing.size === 0) return { partitions: [], records: 0 }
+      const restored = new Map<number, Map<string, unknown>>([...missing].map((p) => [p, new Map()]))
+      const records = await readToEnd(kafka, stateTopic, (rawKey, value, partition) => {
+        const states = restored.get(partition)
+        if (!rawKey || !states) return
+        const key = rawKey.toString('utf8')
+        if (value === null) states.delete(key)
+        else states.set(key, JSON.parse(value.toString('utf8')))
+      }, missing)
+      for (const [partition, states] of restored) {
+        const engine = createEngine()
+        engine.restore([...states].map(([key, state]): StateEntry => ({ key, state })))
+        engines.set(partition, engine)
+      }
+      return { partitions: [...missing].sort((a, b) => a - b), records }
+    },
+    release(keep) {
+      const released: number[] = []
+      for (const partition of [...engines.keys()]) {
+        if (keep.has(partition)) continue
+        engines.delete(partition)
+        released.push(partition)
+      }
+      return released
+    },
+    takeChanges() {
+      const messages: Message[] = []
+      for (const [partition, engine] of engines) {
+        for (const { key, state } of engine.takeChanges()) {
+          messages.push({ key, partition, value: state === undefined ? null : Buffer.from(JSON.stringify(state)) })
+        }
+      }
+      return messages
+    },
+    get partitions() {
+      return [...engines.keys()].sort((a, b) => a - b)
+    },
+    get size() {
+      let size = 0
+      for (const engine of engines.values()) size += engine.size
+      return size
+    },
+  }
+}
