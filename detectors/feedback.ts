@@ -106,13 +106,17 @@ export function mergeFacts(into: FeedbackFacts, more: FeedbackFacts): FeedbackFa
   return into
 }
 
-/** What a Detection's own evidence says (places are 'City, CC' or 'CC'; clients it does not name). */
+/**
+ * What a Detection's own evidence says (places are 'City, CC' or 'CC'; clients it does not name). Evidence read
+ * back from JSON may leave empty lists out (the canonical NDJSON form does).
+ */
 export function factsOfDetection(d: Pick<Detection, 'evidence'>): FeedbackFacts {
   const f = emptyFacts()
-  for (const a of d.evidence.asns) add(f.asns, a)
-  for (const p of d.evidence.prefixes) add(f.prefixes, p)
-  for (const place of d.evidence.places) add(f.countries, place.split(', ').at(-1))
-  for (const ua of d.evidence.user_agents) add(f.user_agents, ua)
+  const e = d.evidence
+  for (const a of e.asns ?? []) add(f.asns, a)
+  for (const p of e.prefixes ?? []) add(f.prefixes, p)
+  for (const place of e.places ?? []) add(f.countries, place.split(', ').at(-1))
+  for (const ua of e.user_agents ?? []) add(f.user_agents, ua)
   return f
 }
 
@@ -125,7 +129,7 @@ const MEMBER = /^([a-z][a-z0-9_]*) scored [0-9.]+$/
  */
 export function detectorsOf(d: Pick<Detection, 'detector' | 'evidence'>): string[] {
   const out = [d.detector]
-  if (d.detector === 'corroboration') for (const r of d.evidence.reasons) add(out, MEMBER.exec(r)?.[1])
+  if (d.detector === 'corroboration') for (const r of d.evidence.reasons ?? []) add(out, MEMBER.exec(r)?.[1])
   return out
 }
 
@@ -325,7 +329,7 @@ export function withFeedback(engine: DetectionEngine, book: FeedbackBook, onLowe
  * use: docs/detectors.md "Evidence"); the others are the uses it blamed.
  */
 export function feedbackEvidence(d: Pick<Detection, 'evidence'>, uses: ReadonlyMap<string, UseFacts>): FeedbackEvidence {
-  const ids = d.evidence.event_ids
+  const ids = d.evidence.event_ids ?? []
   const blamed = ids.length > 1 ? ids.slice(1) : ids
   const found = (list: readonly string[]) => list.flatMap((id) => (uses.has(id) ? [uses.get(id)!] : []))
   return {
