@@ -216,32 +216,43 @@ export interface FeedbackBook {
 
 export function createFeedbackBook(config: FeedbackConfig = DEFAULT_FEEDBACK): FeedbackBook {
   const records = new Map<string, DetectionFeedback>()
-  let live: BenignPattern[] | undefined
+  // Folded from the records on first use after a change. User-scope patterns are filed by subject, so a
+  // detection (and a confirmation) is compared with its own user's patterns and the tenant-wide ones only.
+  let folded: { all: BenignPattern[]; bySubject: Map<string, BenignPattern[]>; tenant: BenignPattern[] } | undefined
   const judged = new WeakSet<Detection>()
 
-  function patterns(): BenignPattern[] {
-    if (live) return live
+  function fold() {
+    if (folded) return folded
     const ordered = [...records.values()].sort((a, b) => a.ts - b.ts || (a.feedback_id < b.feedback_id ? -1 : 1))
-    const out: BenignPattern[] = []
+    const bySubject = new Map<string, BenignPattern[]>()
+    let tenant: BenignPattern[] = []
     for (const r of ordered) {
       if (r.verdict === 'false_positive') {
         if (r.scope === 'user' && !r.subject) continue
-        out.push({
+        const p: BenignPattern = {
           detection_id: r.detection_id, feedback_id: r.feedback_id, scope: r.scope, subject: r.subject ?? null,
           detectors: new Set(r.detectors.length > 0 ? r.detectors : [r.detector]), uses: prepare(r.evidence.uses),
           suspicious: prepare(r.evidence.suspicious), ts: r.ts, expires: r.ts + config.expiryMs, analyst: r.analyst ?? null,
-        })
+        }
+        if (p.scope === 'tenant') tenant.push(p)
+        else bySubject.set(p.subject!, [...(bySubject.get(p.subject!) ?? []), p])
       } else {
         // A confirmed attack the pattern would have lowered: the pattern was wrong.
         const o = observationOf(r)
-        for (let i = out.length - 1; i >= 0; i--) if (covers(out[i]!, o)) out.splice(i, 1)
+        tenant = tenant.filter((p) => !covers(p, o))
+        const own = o.subject === null ? undefined : bySubject.get(o.subject)
+        if (own) bySubject.set(o.subject!, own.filter((p) => !covers(p, o)))
       }
     }
-    return (live = out)
+    const all = [...tenant, ...[...bySubject.values()].flat()].sort((a, b) => a.ts - b.ts)
+    return (folded = { all, bySubject, tenant })
   }
 
   function match(o: Observation, at: number): BenignPattern | undefined {
-    for (const p of patterns()) if (at <= p.expires && covers(p, o)) return p
+    const f = fold()
+    const own = o.subject === null ? undefined : f.bySubject.get(o.subject)
+    if (own) for (const p of own) if (at <= p.expires && covers(p, o)) return p
+    for (const p of f.tenant) if (at <= p.expires && covers(p, o)) return p
     return undefined
   }
 
@@ -250,18 +261,18 @@ export function createFeedbackBook(config: FeedbackConfig = DEFAULT_FEEDBACK): F
       const held = records.get(record.detection_id)
       if (held && (held.ts > record.ts || (held.ts === record.ts && held.feedback_id >= record.feedback_id))) return
       records.set(record.detection_id, record)
-      live = undefined
+      folded = undefined
     },
     remove(detectionId) {
-      if (records.delete(detectionId)) live = undefined
+      if (records.delete(detectionId)) folded = undefined
     },
     get records() {
       return records.size
     },
     get empty() {
-      return patterns().length === 0
+      return fold().all.length === 0
     },
-    patterns: (at) => patterns().filter((p) => at <= p.expires),
+    patterns: (at) => fold().all.filter((p) => at <= p.expires),
     match,
     judge(d, trigger, at) {
       if (judged.has(d)) return { detection: d }

@@ -81,7 +81,6 @@ export function createDetectorService(deps: DetectorServiceDeps) {
         log.error({ origin, err: error }, 'undecodable feedback record skipped')
       }
     }
-    deps.metrics.feedbackPatterns.set(book.patterns(deps.now()).length)
   }
 
   return {
@@ -92,7 +91,9 @@ export function createDetectorService(deps: DetectorServiceDeps) {
       await producer.connect()
       // Every verdict before the first event, so a restart never pages once more on a pattern judged benign.
       const verdicts = await readToEnd(deps.kafka, deps.topics.feedback, (key, value) => applyFeedback(key, value, deps.topics.feedback))
-      log.info({ records: verdicts, verdicts: book.records, patterns: book.patterns(deps.now()).length }, 'analyst feedback read')
+      const patterns = book.patterns(deps.now()).length
+      deps.metrics.feedbackPatterns.set(patterns)
+      log.info({ records: verdicts, verdicts: book.records, patterns }, 'analyst feedback read')
       // Then followed live. Every detector process needs every verdict, so this is a group of its own that never
       // commits: it reads the (small, compacted) topic from the start again, and the book keeps the latest
       // verdict per detection, so records seen twice change nothing.
@@ -101,7 +102,11 @@ export function createDetectorService(deps: DetectorServiceDeps) {
       await feedbackConsumer.subscribe({ topic: deps.topics.feedback, fromBeginning: true })
       await feedbackConsumer.run({
         autoCommit: false,
-        eachMessage: async ({ partition, message }) => applyFeedback(message.key, message.value, `${deps.topics.feedback}/${partition}/${message.offset}`),
+        eachBatch: async ({ batch }) => {
+          for (const m of batch.messages) applyFeedback(m.key, m.value, `${batch.topic}/${batch.partition}/${m.offset}`)
+          // The book folds its verdicts again only when asked after a change: once per batch, not per record.
+          deps.metrics.feedbackPatterns.set(book.patterns(deps.now()).length)
+        },
       })
       const restored = new Map<string, unknown>()
       const records = await readToEnd(deps.kafka, deps.topics.state, (rawKey, value) => {
