@@ -127,3 +127,46 @@ export interface AlertDelivery {
   duration_ms: number
   ts: number
 }
+
+export type Verdict = 'true_positive' | 'false_positive'
+export type FeedbackScope = 'user' | 'tenant'
+export const VERDICTS: readonly Verdict[] = ['true_positive', 'false_positive']
+export const FEEDBACK_SCOPES: readonly FeedbackScope[] = ['user', 'tenant']
+
+/** Networks, places and clients of some uses of a credential. */
+export interface FeedbackFacts {
+  asns: number[]
+  /** Address prefixes as the collector writes them (/24, /64); never raw addresses. */
+  prefixes: string[]
+  countries: string[]
+  /** browser family/OS family/device type, e.g. 'Chrome/Windows/desktop'. */
+  clients: string[]
+  user_agents: string[]
+}
+
+export interface FeedbackEvidence {
+  event_ids: string[]
+  /** Every use the detection showed. */
+  uses: FeedbackFacts
+  /** The uses it blamed (all but the reference use). */
+  suspicious: FeedbackFacts
+}
+
+/** An analyst's verdict on a detection, with the pattern it saw: schemas/detection-feedback.avsc. */
+export interface DetectionFeedback {
+  feedback_id: string
+  detection_id: string
+  verdict: Verdict
+  scope: FeedbackScope
+  note?: Opt<string>
+  analyst?: Opt<string>
+  ts: number
+  detector: string
+  detectors: string[]
+  subject?: Opt<string>
+  session_id?: Opt<string>
+  token_fp?: Opt<string>
+  score: number
+  severity: string
+  evidence: FeedbackEvidence
+}

@@ -45,7 +45,7 @@ export function createPipeline(config: Readonly<Config>, log: Logger, only: read
     detector: () => createDetectorService({ config: config.detector, kafka, topics, codecs, log, metrics, now, groupId: group('detector') }),
     sink: (ch) => createSink({ config: config.sink, database: config.clickhouse.database, kafka, clickhouse: ch!, topics, codecs, log, metrics, groupId: group('sink') }),
     alerter: () => createAlerter({ config: config.alerter, kafka, topics, codecs, log, metrics, now, groupId: group('alerter') }),
-    api: (ch) => createApi({ config: config.api, queries: createQueries(ch!, config.clickhouse.database), metrics, log }),
+    api: (ch) => createApi({ config: config.api, queries: createQueries(ch!, config.clickhouse.database), metrics, log, kafka, topics, codecs, now }),
   }
 
   return {

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto'
 import PQueue from 'p-queue'
 import type { Consumer, Kafka, Message, Producer } from 'kafkajs'
 import type { AuthEvent, Detection } from '../../schemas/model.js'
 import { withCorroboration } from '../../detectors/corroboration.js'
 import { createDetectionEngine, type DetectionEngine } from '../../detectors/engine.js'
+import { createFeedbackBook, withFeedback, type BenignPattern } from '../../detectors/feedback.js'
 import { createDetectors } from '../../detectors/index.js'
 import type { Codecs } from '../shared/avro.js'
 import type { Config } from '../shared/config.js'
@@ -26,15 +28,25 @@ export interface DetectorServiceDeps {
 /**
  * Consumes the three auth topics, scores every event, emits Detections. State is checkpointed to the
  * compacted detector.state topic before offsets are committed, and read back before consuming resumes,
- * so a restart neither forgets an attack in flight nor pages twice for it.
+ * so a restart neither forgets an attack in flight nor pages twice for it. Analyst verdicts (the compacted
+ * detector.feedback topic) are read in full before the first event and followed live; a detection within a
+ * benign pattern they teach is lowered (detectors/feedback.ts).
  */
 export function createDetectorService(deps: DetectorServiceDeps) {
   const log = deps.log.child({ component: 'detector' })
-  const engine: DetectionEngine = withCorroboration(createDetectionEngine(createDetectors({ windowMs: deps.config.windowMs, ...deps.config.detectors }), {
+  const book = createFeedbackBook(deps.config.feedback)
+  const lowered = (d: Detection, p: BenignPattern) => {
+    deps.metrics.feedbackLowered.inc({ detector: d.detector })
+    log.info({ detection_id: d.detection_id, detector: d.detector, score: d.score, verdict_on: p.detection_id, scope: p.scope }, 'detection lowered by analyst feedback')
+  }
+  // Inside the corroboration so that benign findings cannot agree into a page; outside for verdicts given on a
+  // corroboration itself. The book judges each detection once.
+  const engine: DetectionEngine = withFeedback(withCorroboration(withFeedback(createDetectionEngine(createDetectors({ windowMs: deps.config.windowMs, ...deps.config.detectors }), {
     latenessMs: deps.config.latenessMs,
     sweepEveryMs: 60_000,
-  }))
+  }), book, lowered)), book, lowered)
   let consumer: Consumer | undefined
+  let feedbackConsumer: Consumer | undefined
   let producer: Producer | undefined
   let pending = new Map<string, string>() // "topic|partition" -> next offset to commit
   let lastCheckpoint = 0
@@ -57,11 +69,45 @@ export function createDetectorService(deps: DetectorServiceDeps) {
     deps.metrics.detectorSlots.set(engine.size)
   }
 
+  /** One record of detector.feedback: a verdict, or a tombstone withdrawing the verdicts on a detection. */
+  function applyFeedback(key: Buffer | null, value: Buffer | null, origin: string) {
+    if (value === null) {
+      if (key) book.remove(key.toString('utf8'))
+    } else {
+      try {
+        book.add(deps.codecs.feedback.decode(value))
+      } catch (error) {
+        // Our own topic, written by the api: a record that does not decode is reported, not retried forever.
+        log.error({ origin, err: error }, 'undecodable feedback record skipped')
+      }
+    }
+  }
+
   return {
     engine,
+    feedback: book,
     async start() {
       producer = createProducer(deps.kafka)
       await producer.connect()
+      // Every verdict before the first event, so a restart never pages once more on a pattern judged benign.
+      const verdicts = await readToEnd(deps.kafka, deps.topics.feedback, (key, value) => applyFeedback(key, value, deps.topics.feedback))
+      const patterns = book.patterns(deps.now()).length
+      deps.metrics.feedbackPatterns.set(patterns)
+      log.info({ records: verdicts, verdicts: book.records, patterns }, 'analyst feedback read')
+      // Then followed live. Every detector process needs every verdict, so this is a group of its own that never
+      // commits: it reads the (small, compacted) topic from the start again, and the book keeps the latest
+      // verdict per detection, so records seen twice change nothing.
+      feedbackConsumer = createConsumer(deps.kafka, `${deps.groupId}-feedback-${randomUUID()}`)
+      await feedbackConsumer.connect()
+      await feedbackConsumer.subscribe({ topic: deps.topics.feedback, fromBeginning: true })
+      await feedbackConsumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          for (const m of batch.messages) applyFeedback(m.key, m.value, `${batch.topic}/${batch.partition}/${m.offset}`)
+          // The book folds its verdicts again only when asked after a change: once per batch, not per record.
+          deps.metrics.feedbackPatterns.set(book.patterns(deps.now()).length)
+        },
+      })
       const restored = new Map<string, unknown>()
       const records = await readToEnd(deps.kafka, deps.topics.state, (rawKey, value) => {
         if (!rawKey) return
@@ -120,6 +166,7 @@ export function createDetectorService(deps: DetectorServiceDeps) {
         await serial.add(() => checkpoint()).catch((error) => log.error({ err: error }, 'final checkpoint failed'))
       }
       await consumer?.disconnect()
+      await feedbackConsumer?.disconnect()
       await producer?.disconnect()
     },
   }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import avro from 'avsc'
-import type { AlertDelivery, AuthEvent, Detection, DlqRecord } from '../../schemas/model.js'
+import type { AlertDelivery, AuthEvent, Detection, DetectionFeedback, DlqRecord } from '../../schemas/model.js'
 import { packageRoot } from './paths.js'
 
 export interface Codec<T> {
@@ -30,6 +30,7 @@ export interface Codecs {
   detection: Codec<Detection>
   dlq: Codec<DlqRecord>
   alertDelivery: Codec<AlertDelivery>
+  feedback: Codec<DetectionFeedback>
 }
 
 /** Built once per process (schema parsing is not for the hot path). */
@@ -39,5 +40,6 @@ export function createCodecs(): Codecs {
     detection: loadCodec<Detection>('detection.avsc'),
     dlq: loadCodec<DlqRecord>('dlq-record.avsc'),
     alertDelivery: loadCodec<AlertDelivery>('alert-delivery.avsc'),
+    feedback: loadCodec<DetectionFeedback>('detection-feedback.avsc'),
   }
 }

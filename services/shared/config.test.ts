@@ -64,3 +64,11 @@ test('detector settings come from SW_DETECTORS_FILE, and a wrong one is a Config
   writeFileSync(bad, '{ not json')
   assert.throws(() => loadConfig({ SW_DATA_DIR: dir, SW_DETECTORS_FILE: bad }), /SW_DETECTORS_FILE: cannot read/)
 })
+
+test('analyst feedback settings: expiry in days and a factor from 0 to 1, with the documented defaults', () => {
+  assert.deepEqual(loadConfig({}).detector.feedback, { expiryMs: 90 * 24 * 3600_000, factor: 0.4, thresholds: { page: 0.8, ticket: 0.5 } })
+  assert.equal(loadConfig({ SW_FEEDBACK_EXPIRY_DAYS: '7', SW_FEEDBACK_FACTOR: '0.25' }).detector.feedback.expiryMs, 7 * 24 * 3600_000)
+  assert.throws(() => loadConfig({ SW_FEEDBACK_FACTOR: '1.5' }), /SW_FEEDBACK_FACTOR/)
+  assert.equal(loadConfig({}).api.analystToken, undefined, 'no analyst token unless given (or generated locally)')
+  assert.ok((loadConfig({ SW_LOCAL_SECRETS: '1', SW_DATA_DIR: mkdtempSync(join(tmpdir(), 'sw-config-')) }).api.analystToken ?? '').length >= 32)
+})

@@ -30,6 +30,7 @@ const envSchema = z.object({
   SW_WEBHOOK_SECRET: secret.optional(),
   SW_API_TOKEN: secret.optional(),
   SW_INTAKE_TOKEN: secret.optional(),
+  SW_ANALYST_TOKEN: secret.optional(),
   SW_HOST: z.string().default('127.0.0.1'),
   SW_INTAKE_PORT: port(8787),
   SW_API_PORT: port(8788),
@@ -48,6 +49,8 @@ const envSchema = z.object({
   SW_STATE_TTL_SECONDS: seconds(2 * 60 * 60),
   SW_CHECKPOINT_SECONDS: seconds(5),
   SW_DETECTORS_FILE: z.string().optional(),
+  SW_FEEDBACK_EXPIRY_DAYS: z.coerce.number().positive().max(3650).default(90),
+  SW_FEEDBACK_FACTOR: z.coerce.number().min(0).max(1).default(0.4),
   SW_SINK_BATCH_ROWS: z.coerce.number().int().min(1).default(5000),
   SW_SINK_FLUSH_SECONDS: seconds(1),
   SW_WEBHOOK_URL: optionalUrl,
@@ -104,6 +107,11 @@ function buildConfig(env: z.infer<typeof envSchema>, secrets: Secrets, alerting:
       checkpointIntervalMs: env.SW_CHECKPOINT_SECONDS,
       /** Per-detector overrides and switched-off detectors (SW_DETECTORS_FILE); empty: the documented defaults. */
       detectors,
+      feedback: {
+        expiryMs: Math.round(env.SW_FEEDBACK_EXPIRY_DAYS * 24 * 3600_000),
+        factor: env.SW_FEEDBACK_FACTOR,
+        thresholds: { page: 0.8, ticket: 0.5 },
+      },
     },
     sink: { batchRows: env.SW_SINK_BATCH_ROWS, flushIntervalMs: env.SW_SINK_FLUSH_SECONDS },
     alerter: {
@@ -123,6 +131,7 @@ function buildConfig(env: z.infer<typeof envSchema>, secrets: Secrets, alerting:
       host: env.SW_HOST,
       port: env.SW_API_PORT,
       token: secrets.apiToken,
+      analystToken: secrets.analystToken,
       url: env.SW_API_URL ?? `http://${env.SW_HOST}:${env.SW_API_PORT}`,
       jwks: { keys: alerting.ssfKeyPem ? [publicJwk(alerting.ssfKeyPem)] : [] } as { keys: PublicJwk[] },
     },
@@ -140,9 +149,10 @@ interface Secrets {
   webhookSecret: string | undefined
   apiToken: string | undefined
   intakeToken: string | undefined
+  analystToken: string | undefined
 }
 
-const SECRET_NAMES = ['SW_FINGERPRINT_KEY', 'SW_WEBHOOK_SECRET', 'SW_API_TOKEN', 'SW_INTAKE_TOKEN'] as const
+const SECRET_NAMES = ['SW_FINGERPRINT_KEY', 'SW_WEBHOOK_SECRET', 'SW_API_TOKEN', 'SW_INTAKE_TOKEN', 'SW_ANALYST_TOKEN'] as const
 
 /**
  * Secrets come from the environment. For the local default only (SW_LOCAL_SECRETS=1, set by `make demo`,
@@ -174,6 +184,7 @@ function resolveSecrets(env: Env, dataDir: string, allowLocal: boolean): Secrets
     webhookSecret: values.SW_WEBHOOK_SECRET,
     apiToken: values.SW_API_TOKEN,
     intakeToken: values.SW_INTAKE_TOKEN,
+    analystToken: values.SW_ANALYST_TOKEN,
   }
 }
 

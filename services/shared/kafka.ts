@@ -16,6 +16,7 @@ export interface TopicNames {
   alertsDlq: string
   alertDeliveries: string
   alertIncidents: string
+  feedback: string
 }
 
 export function topicNames(prefix: string): TopicNames {
@@ -32,6 +33,7 @@ export function topicNames(prefix: string): TopicNames {
     alertsDlq: t('auth.alerts.dlq'),
     alertDeliveries: t('auth.alerts.deliveries'),
     alertIncidents: t('auth.alerts.incidents'),
+    feedback: t('detector.feedback'),
   }
 }
 
@@ -60,6 +62,9 @@ export function topicSpecs(config: KafkaConfig, names: TopicNames): ITopicConfig
     spec(names.alertDeliveries, 30),
     // The alerter's incident book (which incidents were paged, how many updates): latest per incident id.
     { ...spec(names.alertIncidents, 30), configEntries: [{ name: 'cleanup.policy', value: 'compact,delete' }, { name: 'retention.ms', value: String(30 * DAY_MS) }, { name: 'min.compaction.lag.ms', value: '60000' }] },
+    // Analyst verdicts, key detection id: compaction keeps the latest verdict per detection, and nothing
+    // deletes it by age (a verdict's own expiry is the detector's to apply, SW_FEEDBACK_EXPIRY_DAYS).
+    { ...spec(names.feedback, 1), configEntries: [{ name: 'cleanup.policy', value: 'compact' }, { name: 'min.compaction.lag.ms', value: '60000' }] },
     { ...spec(names.state, 1), configEntries: [{ name: 'cleanup.policy', value: 'compact' }, { name: 'min.compaction.lag.ms', value: '60000' }] },
   ]
 }

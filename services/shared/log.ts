@@ -8,7 +8,7 @@ const REDACT_PATHS = [
   'authorization', '*.authorization', 'headers.authorization', 'req.headers.authorization',
   'cookie', '*.cookie', 'headers.cookie', 'req.headers.cookie', 'set-cookie', '*.set-cookie',
   'secret', '*.secret', 'password', '*.password', 'apiToken', '*.apiToken', 'fingerprintKey', '*.fingerprintKey',
-  'webhookSecret', '*.webhookSecret', 'intakeToken', '*.intakeToken',
+  'webhookSecret', '*.webhookSecret', 'intakeToken', '*.intakeToken', 'analystToken', '*.analystToken',
 ]
 
 export function createLogger(options: { level: string; name?: string }, destination?: DestinationStream): Logger {

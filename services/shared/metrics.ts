@@ -12,6 +12,8 @@ export function createMetrics() {
     detectorSlots: new Gauge({ name: 'sessionwatch_detector_state_slots', help: 'State slots held by the detector', registers: [registry] }),
     sinkRows: new Counter({ name: 'sessionwatch_sink_rows_total', help: 'Rows inserted into ClickHouse', labelNames: ['table'], registers: [registry] }),
     sinkFlushSeconds: new Histogram({ name: 'sessionwatch_sink_flush_seconds', help: 'ClickHouse insert time per flush', registers: [registry] }),
+    feedbackPatterns: new Gauge({ name: 'sessionwatch_detector_feedback_patterns', help: 'Benign patterns from analyst feedback in force in the detector', registers: [registry] }),
+    feedbackLowered: new Counter({ name: 'sessionwatch_detector_feedback_lowered_total', help: 'Detections lowered by a benign pattern from analyst feedback', labelNames: ['detector'], registers: [registry] }),
     deliveries: new Counter({ name: 'sessionwatch_alert_deliveries_total', help: 'Webhook delivery attempts by outcome', labelNames: ['outcome'], registers: [registry] }),
   }
 }

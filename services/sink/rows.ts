@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { AlertDelivery, AuthEvent, Detection, DlqRecord } from '../../schemas/model.js'
+import type { AlertDelivery, AuthEvent, Detection, DetectionFeedback, DlqRecord } from '../../schemas/model.js'
 import { chTime } from '../shared/clickhouse.js'
 
 const s = (v: string | null | undefined) => v ?? ''
@@ -42,5 +42,14 @@ export function alertDeliveryRow(r: AlertDelivery) {
     delivery_id: r.delivery_id, incident_id: r.incident_id, idempotency_key: r.idempotency_key, detection_id: r.detection_id,
     detector: r.detector, subject: s(r.subject), channel: r.channel, endpoint: r.endpoint, kind: r.kind, action: r.action,
     attempt: r.attempt, outcome: r.outcome, status: r.status ?? null, error: s(r.error), duration_ms: Math.max(0, Math.round(r.duration_ms)), ts: chTime(r.ts),
+  }
+}
+
+export function feedbackRow(f: DetectionFeedback) {
+  return {
+    feedback_id: f.feedback_id, detection_id: f.detection_id, verdict: f.verdict, scope: f.scope, analyst: s(f.analyst), note: s(f.note),
+    detector: f.detector, detectors: f.detectors, subject: s(f.subject), session_id: s(f.session_id), token_fp: s(f.token_fp),
+    detection_score: f.score, detection_severity: f.severity, asns: f.evidence.uses.asns, prefixes: f.evidence.uses.prefixes,
+    countries: f.evidence.uses.countries, clients: f.evidence.uses.clients, evidence: JSON.stringify(f.evidence), ts: chTime(f.ts),
   }
 }

@@ -8,7 +8,7 @@ import { createConsumer, type TopicNames } from '../shared/kafka.js'
 import type { Logger } from '../shared/log.js'
 import type { Metrics } from '../shared/metrics.js'
 import { retry } from '../shared/retry.js'
-import { alertDeliveryRow, authEventRow, detectionRow, dlqRow } from './rows.js'
+import { alertDeliveryRow, authEventRow, detectionRow, dlqRow, feedbackRow } from './rows.js'
 
 export interface SinkDeps {
   config: Config['sink']
@@ -31,7 +31,7 @@ type Row = Record<string, unknown>
  */
 export function createSink(deps: SinkDeps) {
   const log = deps.log.child({ component: 'sink' })
-  const topics = [deps.topics.issue, deps.topics.revoke, deps.topics.validate, deps.topics.detections, deps.topics.dlq, deps.topics.alertDeliveries]
+  const topics = [deps.topics.issue, deps.topics.revoke, deps.topics.validate, deps.topics.detections, deps.topics.dlq, deps.topics.alertDeliveries, deps.topics.feedback]
   const tables = new Map<string, { table: string; toRow: (value: Buffer) => Row }>([
     [deps.topics.issue, { table: 'auth_events', toRow: (v) => authEventRow(deps.codecs.authEvent.decode(v)) }],
     [deps.topics.revoke, { table: 'auth_events', toRow: (v) => authEventRow(deps.codecs.authEvent.decode(v)) }],
@@ -39,6 +39,7 @@ export function createSink(deps: SinkDeps) {
     [deps.topics.detections, { table: 'detections', toRow: (v) => detectionRow(deps.codecs.detection.decode(v)) }],
     [deps.topics.dlq, { table: 'dlq', toRow: (v) => dlqRow(deps.codecs.dlq.decode(v)) }],
     [deps.topics.alertDeliveries, { table: 'alert_deliveries', toRow: (v) => alertDeliveryRow(deps.codecs.alertDelivery.decode(v)) }],
+    [deps.topics.feedback, { table: 'detection_feedback', toRow: (v) => feedbackRow(deps.codecs.feedback.decode(v)) }],
   ])
   const buffers = new Map<string, Row[]>()
   let buffered = 0

@@ -3,7 +3,7 @@ import { createConfiguredNormalizer } from '../../collector/setup.js'
 import { createFormatRegistry } from '../../collector/formats/index.js'
 import { toCanonical } from '../canonical-json.js'
 import type { Command, CommandContext } from '../command.js'
-import { parseInputs, runBacktest, type ParseStats } from '../offline.js'
+import { parseInputs, readFeedbackFile, runBacktest, type ParseStats } from '../offline.js'
 
 function offlineDeps(ctx: CommandContext) {
   const config = ctx.config()
@@ -55,15 +55,18 @@ export const parseCommand: Command = {
 export const backtestCommand: Command = {
   name: 'backtest',
   summary: 'run the detectors over log files in event-time order; prints one Detection per line',
-  usage: 'sessionwatch backtest [--format canonical] [file|dir...]',
-  options: { format: { type: 'string', default: 'canonical' } },
+  usage: 'sessionwatch backtest [--format canonical] [--feedback verdicts.ndjson] [file|dir...]\n' +
+    '  --feedback: analyst verdicts, one per line as GET /v1/feedback lists them; their benign patterns lower detections',
+  options: { format: { type: 'string', default: 'canonical' }, feedback: { type: 'string' } },
   async run(values, files, ctx) {
+    const feedback = typeof values.feedback === 'string' ? await readFeedbackFile(values.feedback) : []
     const events: AuthEvent[] = []
     const parseStarted = performance.now()
     const stats = await parseInputs(offlineDeps(ctx), String(values.format), files, ctx.stdin, (event) => events.push(event))
     const detectStarted = performance.now()
     const out = lineWriter(ctx)
-    const detections = runBacktest(events, ctx.config().detector, (d) => out.write(JSON.stringify(toCanonical(d))))
+    let lowered = 0
+    const detections = runBacktest(events, ctx.config().detector, (d) => out.write(JSON.stringify(toCanonical(d))), feedback, () => lowered++)
     out.flush()
     const detectSeconds = (performance.now() - detectStarted) / 1000
     const parseSeconds = (detectStarted - parseStarted) / 1000
@@ -72,6 +75,7 @@ export const backtestCommand: Command = {
       `backtest: ${stats.events} events, ${detections} detections; parse ${parseSeconds.toFixed(2)} s (${Math.round(stats.events / parseSeconds)} events/s), ` +
       `detect ${detectSeconds.toFixed(2)} s (${Math.round(stats.events / detectSeconds)} events/s)\n`,
     )
+    if (values.feedback !== undefined) ctx.stderr.write(`feedback: ${feedback.length} verdicts, ${lowered} detections lowered by their benign patterns\n`)
     return 0
   },
 }
