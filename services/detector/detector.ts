@@ -9,6 +9,7 @@ import { createDetectors } from '../../detectors/index.js'
 import type { Codecs } from '../shared/avro.js'
 import type { Config } from '../shared/config.js'
 import { readToEnd } from '../shared/consume.js'
+import { createPartitionedState } from './partitions.js'
 import { createConsumer, createProducer, sendAll, type TopicNames } from '../shared/kafka.js'
 import type { Logger } from '../shared/log.js'
 import type { Metrics } from '../shared/metrics.js'
@@ -26,9 +27,12 @@ export interface DetectorServiceDeps {
 }
 
 /**
- * Consumes the three auth topics, scores every event, emits Detections. State is checkpointed to the
- * compacted detector.state topic before offsets are committed, and read back before consuming resumes,
- * so a restart neither forgets an attack in flight nor pages twice for it. Analyst verdicts (the compacted
+ * Consumes the three auth topics, scores every event, emits Detections. The topics are co-partitioned (one
+ * subject key, one partition count) and the group assigns partition p of all three to one worker, which keeps
+ * one engine per partition it owns. State is checkpointed to partition p of the compacted detector.state topic
+ * before offsets are committed, and a worker reads back the state of the partitions it is given (at start or in
+ * a rebalance) before it processes their first batch, so a restart or a rebalance neither forgets an attack in
+ * flight nor pages twice for it. Analyst verdicts (the compacted
  * detector.feedback topic) are read in full before the first event and followed live; a detection within a
  * benign pattern they teach is lowered (detectors/feedback.ts).
  */
@@ -41,10 +45,13 @@ export function createDetectorService(deps: DetectorServiceDeps) {
   }
   // Inside the corroboration so that benign findings cannot agree into a page; outside for verdicts given on a
   // corroboration itself. The book judges each detection once.
-  const engine: DetectionEngine = withFeedback(withCorroboration(withFeedback(createDetectionEngine(createDetectors({ windowMs: deps.config.windowMs, ...deps.config.detectors }), {
-    latenessMs: deps.config.latenessMs,
-    sweepEveryMs: 60_000,
-  }), book, lowered)), book, lowered)
+  const createEngine = (): DetectionEngine => withFeedback(withCorroboration(withFeedback(createDetectionEngine(
+    createDetectors({ windowMs: deps.config.windowMs, ...deps.config.detectors }),
+    { latenessMs: deps.config.latenessMs, sweepEveryMs: 60_000 },
+  ), book, lowered)), book, lowered)
+  const state = createPartitionedState(deps.kafka, deps.topics.state, createEngine)
+  // The partitions the group gave this worker last (GROUP_JOIN); their state is loaded before their first batch.
+  let assigned = new Set<number>()
   let consumer: Consumer | undefined
   let feedbackConsumer: Consumer | undefined
   let producer: Producer | undefined
@@ -56,9 +63,7 @@ export function createDetectorService(deps: DetectorServiceDeps) {
   const subscribed = () => [deps.topics.revoke, deps.topics.issue, deps.topics.validate]
 
   async function checkpoint() {
-    const changes = engine.takeChanges()
-    const messages: Message[] = changes.map(({ key, state }) => ({ key, value: state === undefined ? null : Buffer.from(JSON.stringify(state)) }))
-    await sendAll(producer!, [{ topic: deps.topics.state, messages }])
+    await sendAll(producer!, [{ topic: deps.topics.state, messages: state.takeChanges() }])
     const offsets = [...pending].map(([tp, offset]) => {
       const i = tp.lastIndexOf('|')
       return { topic: tp.slice(0, i), partition: Number(tp.slice(i + 1)), offset }
@@ -66,7 +71,22 @@ export function createDetectorService(deps: DetectorServiceDeps) {
     if (offsets.length > 0) await consumer!.commitOffsets(offsets)
     pending = new Map()
     lastCheckpoint = deps.now()
-    deps.metrics.detectorSlots.set(engine.size)
+    deps.metrics.detectorSlots.set(state.size)
+  }
+
+  /** A new assignment: forget partitions given to another worker (and their uncommitted offsets). */
+  function reassigned(partitions: Set<number>) {
+    assigned = partitions
+    const released = state.release(partitions)
+    for (const tp of [...pending.keys()]) if (!partitions.has(Number(tp.slice(tp.lastIndexOf('|') + 1)))) pending.delete(tp)
+    if (released.length > 0) log.info({ released, kept: [...partitions] }, 'partitions released to another worker')
+  }
+
+  /** Loads the state of owned partitions not loaded yet; all of them at once, so a start reads the topic once. */
+  async function ensureLoaded(partition: number) {
+    if (state.engine(partition)) return
+    const restored = await state.ensure(new Set([...assigned, partition]))
+    log.info({ partitions: restored.partitions, records: restored.records, slots: state.size }, 'detector state restored')
   }
 
   /** One record of detector.feedback: a verdict, or a tombstone withdrawing the verdicts on a detection. */
@@ -84,7 +104,8 @@ export function createDetectorService(deps: DetectorServiceDeps) {
   }
 
   return {
-    engine,
+    /** The per-partition state (tests read which partitions this worker holds). */
+    state,
     feedback: book,
     async start() {
       producer = createProducer(deps.kafka)
@@ -108,21 +129,19 @@ export function createDetectorService(deps: DetectorServiceDeps) {
           deps.metrics.feedbackPatterns.set(book.patterns(deps.now()).length)
         },
       })
-      const restored = new Map<string, unknown>()
-      const records = await readToEnd(deps.kafka, deps.topics.state, (rawKey, value) => {
-        if (!rawKey) return
-        const key = rawKey.toString('utf8')
-        if (value === null) restored.delete(key)
-        else restored.set(key, JSON.parse(value.toString('utf8')))
+      consumer = createConsumer(deps.kafka, deps.groupId, { coPartitioned: true })
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        const partitions = new Set(Object.values(payload.memberAssignment).flat())
+        // In turn with the batches, so a batch in flight finishes on the engines it started with.
+        serial.add(async () => reassigned(partitions)).catch((error) => log.error({ err: error }, 'reassignment failed'))
       })
-      engine.restore([...restored].map(([key, state]) => ({ key, state })))
-      log.info({ records, slots: engine.size }, 'detector state restored')
-      consumer = createConsumer(deps.kafka, deps.groupId)
       await consumer.connect()
       await consumer.subscribe({ topics: subscribed(), fromBeginning: true })
       await consumer.run({
         autoCommit: false,
         eachBatch: ({ batch, heartbeat }) => serial.add(async () => {
+          await ensureLoaded(batch.partition)
+          const engine = state.engine(batch.partition)!
           const events: AuthEvent[] = []
           const broken: Message[] = []
           for (const m of batch.messages) {

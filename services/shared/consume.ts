@@ -1,5 +1,6 @@
 import type { Consumer, Kafka } from 'kafkajs'
 import { createConsumer } from './kafka.js'
+import { retry } from './retry.js'
 
 /**
  * Reads a topic from the beginning up to its current end and returns the number of records read (used to
@@ -14,7 +15,10 @@ export async function readToEnd(
   await admin.connect()
   let ends: Map<number, bigint>
   try {
-    const offsets = await admin.fetchTopicOffsets(topic)
+    // Right after the topics are created the broker may not yet know itself as the partitions' leader.
+    const offsets = await retry(() => admin.fetchTopicOffsets(topic), {
+      tries: 8, initialMs: 200, maxMs: 3000, retriable: (error) => (error as { retriable?: unknown }).retriable === true,
+    })
     ends = new Map(offsets
       .filter((o) => BigInt(o.high) > BigInt(o.low) && (!partitions || partitions.has(o.partition)))
       .map((o) => [o.partition, BigInt(o.high)]))
