@@ -39,6 +39,19 @@ test('the first matching rule decides by detector, score, confirmation and privi
   assert.equal(engine.decide(sampleDetection({ detector: 'impossible_travel', score: 0.95 })).action, 'ticket')
 })
 
+test('privileged.routes match the detection route; the reason words are read only for a detection without a route', () => {
+  const engine = createPolicyEngine(policy({ privileged: { routes: ['/admin/*', '/api/billing/*'] } }))
+  const reasonNamingAdmin = { ...sampleDetection().evidence, reasons: ['token used on /admin/users from 2 networks'] }
+  assert.equal(engine.decide(sampleDetection({ route: '/admin/users/{id}' })).privileged, true)
+  assert.equal(engine.decide(sampleDetection({ route: '/API/Billing/invoices' })).privileged, true, 'globs are case-insensitive')
+  assert.equal(engine.decide(sampleDetection({ route: '/api/inbox/{id}' })).privileged, false)
+  // A route decides alone: a reason that mentions an admin path does not make a request to /api/inbox privileged.
+  assert.equal(engine.decide(sampleDetection({ route: '/api/inbox/{id}', evidence: reasonNamingAdmin })).privileged, false)
+  assert.equal(engine.decide(sampleDetection({ route: null, evidence: reasonNamingAdmin })).privileged, true, 'no route: the reason words')
+  assert.equal(engine.decide(sampleDetection({ route: null })).privileged, false)
+  assert.equal(createPolicyEngine(DEFAULT_POLICY).decide(sampleDetection({ route: '/admin/users' })).privileged, false, 'no privileged routes configured')
+})
+
 test('suppressions match by range, ASN, detector and subject, only inside their window, and expire', () => {
   const at = Date.parse('2026-11-20T10:00:00Z')
   const engine = createPolicyEngine(policy({
