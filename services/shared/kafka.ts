@@ -15,6 +15,8 @@ export interface TopicNames {
   alertsDlq: string
   alertDeliveries: string
   alertIncidents: string
+  /** Incident commands (acknowledge, resolve) for the alerter: services/alerter/commands.ts. */
+  alertCommands: string
 }
 
 export function topicNames(prefix: string): TopicNames {
@@ -31,6 +33,7 @@ export function topicNames(prefix: string): TopicNames {
     alertsDlq: t('auth.alerts.dlq'),
     alertDeliveries: t('auth.alerts.deliveries'),
     alertIncidents: t('auth.alerts.incidents'),
+    alertCommands: t('alerts.commands'),
   }
 }
 
@@ -57,6 +60,7 @@ export function topicSpecs(config: KafkaConfig, names: TopicNames): ITopicConfig
     spec(names.detections, 30),
     spec(names.alertsDlq, 30),
     spec(names.alertDeliveries, 30),
+    spec(names.alertCommands, 30),
     // The alerter's incident book (which incidents were paged, how many updates): latest per incident id.
     { ...spec(names.alertIncidents, 30), configEntries: [{ name: 'cleanup.policy', value: 'compact,delete' }, { name: 'retention.ms', value: String(30 * DAY_MS) }, { name: 'min.compaction.lag.ms', value: '60000' }] },
     { ...spec(names.state, 1), configEntries: [{ name: 'cleanup.policy', value: 'compact' }, { name: 'min.compaction.lag.ms', value: '60000' }] },
