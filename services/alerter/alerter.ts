@@ -279,7 +279,8 @@ export function detectionDeadLetter(codecs: Codecs, d: Detection, endpoint: stri
       [DLQ_HEADERS.action]: notice.action, [DLQ_HEADERS.escalated]: String(notice.escalated), [DLQ_HEADERS.privileged]: String(notice.privileged),
     })
   }
-  return { key: d.detection_id, value: codecs.detection.encode(d), headers }
+  // Keyed by incident: one incident's failed notices share a partition, so a replay sends them in their order.
+  return { key: notice?.incidentId ?? d.detection_id, value: codecs.detection.encode(d), headers }
 }
 
 /** The auth.alerts.dlq record of an acknowledge or resolve that failed on its last try (value: the command, JSON). */

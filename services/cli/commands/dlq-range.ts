@@ -60,7 +60,9 @@ export async function planSpans(kafka: Kafka, topic: string, groupId: string, si
  * Hands the records of the spans to `onBatch`, one partition batch at a time and in offset order; `onBatch`
  * returns how many of the records it consumed (fewer stops the read: a limit was reached).
  */
-export async function readSpans(kafka: Kafka, topic: string, spans: Span[], onBatch: (records: DlqRecordRead[]) => Promise<number>): Promise<void> {
+export async function readSpans(kafka: Kafka, topic: string, all: Span[], onBatch: (records: DlqRecordRead[]) => Promise<number>): Promise<void> {
+  // An empty span gets no batch to end it: leave it out.
+  const spans = all.filter((s) => s.start < s.end)
   if (spans.length === 0) return
   const consumer = createConsumer(kafka, `dlq-read-${topic}-${process.pid}-${Date.now()}`)
   await consumer.connect()
