@@ -98,3 +98,21 @@ test('CIDR ranges contain what they should, for IPv4, IPv6 and mapped addresses'
   assert.ok(!m.contains('not-an-ip'))
   assert.equal(createCidrMatcher(['10.0.0.0/40']).valid, false)
 })
+
+test('Slack takes an incoming webhook or a bot token with its channel, never both or neither', () => {
+  const problems = (slack: unknown) => {
+    const parsed = parsePolicy({ channels: { slack } })
+    return parsed.ok ? [] : parsed.problems
+  }
+  assert.deepEqual(problems({ webhook_url: 'https://hooks.slack.com/services/T/B/x' }), [])
+  assert.deepEqual(problems({ bot_token: 'xoxb-1', channel: 'C1' }), [])
+  assert.equal(policy({ channels: { slack: { bot_token: 'xoxb-1', channel: 'C1' } } }).channels.slack?.api_url, 'https://slack.com/api/chat.postMessage')
+  assert.match(problems({ webhook_url: 'https://hooks.slack.com/services/T/B/x', bot_token: 'xoxb-1', channel: 'C1' }).join(), /webhook_url or bot_token/)
+  assert.match(problems({}).join(), /webhook_url or bot_token/)
+  assert.match(problems({ bot_token: 'xoxb-1' }).join(), /channels\.slack\.channel: bot_token needs the channel/)
+})
+
+test('a successful containment acknowledges by default; the policy can turn it off', () => {
+  assert.equal(DEFAULT_POLICY.response.acknowledge_on_containment, true)
+  assert.equal(policy({ response: { acknowledge_on_containment: false } }).response.acknowledge_on_containment, false)
+})
