@@ -91,6 +91,8 @@ export interface Detection {
   evidence: Evidence
   first_malicious_ts: number
   detected_ts: number
+  /** Route of the triggering event (VALIDATE events carry one), for privileged.routes; null when it had none. */
+  route?: Opt<string>
 }
 
 export interface DlqRecord {

@@ -32,7 +32,13 @@ export interface Attempt {
   durationMs: number
 }
 
-export type DeliveryResult = { ok: true; attempts: number } | { ok: false; attempts: number; error: SessionwatchError }
+export type DeliveryResult = { ok: true; attempts: number; value?: unknown } | { ok: false; attempts: number; error: SessionwatchError }
+
+/**
+ * Reads a 2xx answer for APIs that report failure in the body (Slack's Web API answers 200 with `"ok": false`).
+ * `value` is handed back with the result (e.g. the ts of a posted Slack message).
+ */
+export type InspectResponse = (status: number, body: string) => { ok: true; value?: unknown } | { ok: false; error: string; retriable: boolean }
 
 export interface DelivererOptions {
   concurrency: number
@@ -71,7 +77,7 @@ export function createDeliverer(options: DelivererOptions) {
     return { queue, breaker: breakers.get(name)! }
   }
 
-  async function tryOnce(endpoint: Endpoint, request: HttpRequest, attempt: number, breaker: CircuitBreaker, record: (a: Attempt) => Promise<void>): Promise<void> {
+  async function tryOnce(endpoint: Endpoint, request: HttpRequest, attempt: number, breaker: CircuitBreaker, record: (a: Attempt) => Promise<void>, inspect?: InspectResponse): Promise<unknown> {
     for (;;) {
       const admitted = breaker.admit()
       if (admitted.allowed) break
@@ -99,8 +105,14 @@ export function createDeliverer(options: DelivererOptions) {
     const durationMs = performance.now() - started
     if (response.ok) {
       breaker.success()
-      await record({ attempt, outcome: 'delivered', status: response.status, durationMs })
-      return
+      const verdict = inspect ? inspect(response.status, text) : { ok: true as const }
+      if (verdict.ok) {
+        await record({ attempt, outcome: 'delivered', status: response.status, durationMs })
+        return verdict.value
+      }
+      const error = redact(`answered ${response.status} with an error: ${verdict.error.slice(0, 200)}`, endpoint.secrets)
+      await record({ attempt, outcome: 'http_error', status: response.status, error, durationMs })
+      throw new SessionwatchError('WEBHOOK_REJECTED', `${endpoint.name} ${error}`, { retriable: verdict.retriable })
     }
     // 408, 429 and 5xx are worth another try; any other answer will not change by retrying, and says
     // nothing about the endpoint's health, so it does not count against the breaker.
@@ -117,21 +129,21 @@ export function createDeliverer(options: DelivererOptions) {
      * Queues one delivery; resolves once it succeeded or gave up (never rejects for the endpoint's failures).
      * `build` is called per try, so signatures and timestamps are fresh on every try.
      */
-    deliver(endpoint: Endpoint, build: (attempt: number) => HttpRequest, record: (a: Attempt) => Promise<void>): Promise<DeliveryResult> {
+    deliver(endpoint: Endpoint, build: (attempt: number) => HttpRequest, record: (a: Attempt) => Promise<void>, inspect?: InspectResponse): Promise<DeliveryResult> {
       const { queue, breaker } = forEndpoint(endpoint.name)
       let attempts = 0
       return queue.add(async (): Promise<DeliveryResult> => {
         try {
-          await retry(async (attempt) => {
+          const value = await retry(async (attempt) => {
             attempts = attempt
-            await tryOnce(endpoint, build(attempt), attempt, breaker, record)
+            return tryOnce(endpoint, build(attempt), attempt, breaker, record, inspect)
           }, {
             tries: options.tries,
             initialMs: options.backoffMs,
             maxMs: options.maxBackoffMs ?? 30_000,
             onRetry: (error, attempt, delayMs) => options.log.warn({ endpoint: endpoint.name, attempt, delayMs, reason: (error as Error).message }, 'delivery failed, retrying'),
           })
-          return { ok: true, attempts }
+          return value === undefined ? { ok: true, attempts } : { ok: true, attempts, value }
         } catch (error) {
           const e = error instanceof SessionwatchError ? error : new SessionwatchError('WEBHOOK_UNAVAILABLE', redact((error as Error).message, endpoint.secrets), { cause: error })
           return { ok: false, attempts, error: e }

@@ -75,3 +75,37 @@ test('each channel gets its own trigger first: a page-only channel sees an escal
   assert.deepEqual([pd.kind, pd.idempotencyKey], ['trigger', page.incident.id])
   assert.equal(book.forChannel(book.apply(sampleDetection({ detection_id: 'c' }), 'page')!, 'pagerduty').kind, 'update')
 })
+
+test('an acknowledge and a resolve are each carried out once; an acknowledge after the resolve adds nothing', () => {
+  const book = createIncidentBook(DEFAULT_POLICY.incidents)
+  const id = book.apply(sampleDetection(), 'page')!.incident.id
+  const command = (action: 'acknowledge' | 'resolve', by = 'alice') => ({ incident_id: id, action, by, reason: '', ts: 1 })
+  book.takeDirty()
+  assert.equal(book.markCommand(command('acknowledge')), true)
+  assert.deepEqual(book.takeDirty().map((s) => s.commands?.acknowledge?.by), ['alice'], 'written to the book topic')
+  assert.equal(book.markCommand(command('acknowledge', 'bob')), false)
+  assert.equal(book.markCommand(command('resolve')), true)
+  assert.equal(book.markCommand(command('resolve')), false)
+  const fresh = createIncidentBook(DEFAULT_POLICY.incidents)
+  const other = fresh.apply(sampleDetection(), 'page')!.incident.id
+  assert.equal(fresh.markCommand({ ...command('resolve'), incident_id: other }), true)
+  assert.equal(fresh.markCommand({ ...command('acknowledge'), incident_id: other }), false)
+  assert.equal(fresh.markCommand({ ...command('resolve'), incident_id: `inc_${'f'.repeat(32)}` }), false, 'unknown incident')
+})
+
+test('a Slack thread is the first message only, survives a restore and a rolled-back batch', () => {
+  const book = createIncidentBook(DEFAULT_POLICY.incidents)
+  book.begin()
+  const id = book.apply(sampleDetection(), 'page')!.incident.id
+  book.setThread(id, 'slack', { channel: 'C1', ts: '1.000001' })
+  book.setThread(id, 'slack', { channel: 'C1', ts: '1.000002' })
+  assert.equal(book.incidents.get(id)!.threads!.slack!.ts, '1.000001', 'replies name the parent, never another reply')
+  // The batch fails after the page went out: the incident is undone, the message in Slack is not.
+  book.rollback()
+  assert.equal(book.incidents.has(id), false)
+  book.begin()
+  assert.equal(book.apply(sampleDetection(), 'page')!.incident.threads?.slack?.ts, '1.000001')
+  const restarted = createIncidentBook(DEFAULT_POLICY.incidents)
+  restarted.restore(JSON.parse(JSON.stringify(book.incidents.get(id))))
+  assert.equal(restarted.incidents.get(id)!.threads!.slack!.ts, '1.000001')
+})

@@ -1,4 +1,5 @@
 import type { Detection } from '../../schemas/model.js'
+import type { IncidentAction, IncidentCommand } from './commands.js'
 import { incidentId } from './incident.js'
 import type { AlertAction, AlertPolicy } from './policy.js'
 
@@ -22,6 +23,16 @@ export interface IncidentState {
   responded: boolean
   /** Channels that were sent this incident's trigger; their later notices are updates. */
   notified: string[]
+  /** What the incident is about, for notices without a detection (acknowledge, resolve). Absent in older states. */
+  session_id?: string | null
+  token_fp?: string | null
+  /**
+   * Per Slack endpoint posting through the Web API: where its first message of the incident is (channel, ts), so
+   * later notices are replies in that thread. Persisted with the rest, so a restarted alerter keeps threading.
+   */
+  threads?: Record<string, { channel: string; ts: string }>
+  /** Acknowledge and resolve commands already carried out: each runs once per incident. */
+  commands?: Partial<Record<IncidentAction, { ts: number; by: string; reason: string }>>
 }
 
 export interface Notice {
@@ -46,12 +57,14 @@ export function createIncidentBook(options: AlertPolicy['incidents']) {
   const incidents = new Map<string, IncidentState>()
   const openByUser = new Map<string, string>()
   const dirty = new Set<string>()
+  // Threads of incidents a rolled-back batch had opened: given back when the batch opens them again.
+  const orphanThreads = new Map<string, NonNullable<IncidentState['threads']>>()
   // State of every incident touched since begin(), as it was before, to undo a batch that failed.
   const before = new Map<string, IncidentState | undefined>()
   const remember = (id: string) => {
     if (!before.has(id)) {
       const state = incidents.get(id)
-      before.set(id, state ? { ...state, seen: [...state.seen], notified: [...state.notified] } : undefined)
+      before.set(id, state ? { ...state, seen: [...state.seen], notified: [...state.notified], commands: state.commands && { ...state.commands } } : undefined)
     }
   }
   const windowMs = options.user_window_minutes * 60_000
@@ -78,7 +91,12 @@ export function createIncidentBook(options: AlertPolicy['incidents']) {
       const kind = state ? 'update' : 'trigger'
       const escalated = !!state && RANK[action] > RANK[state.action]
       if (!state) {
-        state = { id, subject: d.subject ?? null, opened_ts: d.detected_ts, last_ts: d.detected_ts, seq: 0, seen: [], action, responded: false, notified: [] }
+        state = { id, subject: d.subject ?? null, session_id: d.session_id ?? null, token_fp: d.token_fp ?? null, opened_ts: d.detected_ts, last_ts: d.detected_ts, seq: 0, seen: [], action, responded: false, notified: [] }
+        const threads = orphanThreads.get(id)
+        if (threads) {
+          state.threads = threads
+          orphanThreads.delete(id)
+        }
         incidents.set(id, state)
       } else {
         state.seq++
@@ -112,14 +130,43 @@ export function createIncidentBook(options: AlertPolicy['incidents']) {
         dirty.add(id)
       }
     },
+    /**
+     * Remembers where a Slack endpoint's first message of the incident is, for its thread replies. Only the first:
+     * replies name the thread's parent, never another reply (Slack, chat.postMessage `thread_ts`).
+     */
+    setThread(id: string, endpoint: string, thread: { channel: string; ts: string }) {
+      const state = incidents.get(id)
+      if (!state || state.threads?.[endpoint]) return
+      state.threads = { ...state.threads, [endpoint]: thread }
+      dirty.add(id)
+    },
+    /**
+     * Records an acknowledge or resolve; false when it adds nothing: the same action was carried out already, or
+     * an acknowledge arrives for a resolved incident.
+     */
+    markCommand(command: IncidentCommand): boolean {
+      const state = incidents.get(command.incident_id)
+      if (!state || state.commands?.[command.action] || (command.action === 'acknowledge' && state.commands?.resolve)) return false
+      remember(state.id)
+      state.commands = { ...state.commands, [command.action]: { ts: command.ts, by: command.by, reason: command.reason } }
+      dirty.add(state.id)
+      return true
+    },
     begin() {
       before.clear()
     },
-    /** Undoes every change since begin(). */
+    /**
+     * Undoes every change since begin(), except Slack threads: those messages exist whether or not the batch is
+     * done again, and a redone trigger must reply in its thread rather than start a second one.
+     */
     rollback() {
       for (const [id, state] of before) {
-        if (state) incidents.set(id, state)
-        else incidents.delete(id)
+        const threads = incidents.get(id)?.threads
+        if (state) incidents.set(id, threads ? { ...state, threads } : state)
+        else {
+          incidents.delete(id)
+          if (threads) orphanThreads.set(id, threads)
+        }
         dirty.delete(id)
       }
       before.clear()

@@ -1,9 +1,10 @@
 import type { Detection } from '../../schemas/model.js'
 import { incidentId } from './incident.js'
-import type { Notice } from './incident-book.js'
+import type { IncidentCommand } from './commands.js'
+import type { IncidentState, Notice } from './incident-book.js'
 
-/** Where the api serves the timeline of what a detection is about. */
-export function timelineUrl(d: Detection, timelineBaseUrl: string): string {
+/** Where the api serves the timeline of what a detection (or an incident) is about. */
+export function timelineUrl(d: { subject?: string | null; session_id?: string | null; token_fp?: string | null }, timelineBaseUrl: string): string {
   return d.session_id
     ? `${timelineBaseUrl}/v1/timeline/session/${encodeURIComponent(d.session_id)}`
     : d.token_fp
@@ -46,5 +47,24 @@ export function webhookPayload(d: Detection, timelineBaseUrl: string, notice?: N
     detected_ts: new Date(d.detected_ts).toISOString(),
     timeline_url: timelineUrl(d, timelineBaseUrl),
     runbook_url: runbookUrl(d),
+  }
+}
+
+/**
+ * The generic webhook body of an acknowledge or resolve (docs/alerting.md): no detection, the incident and who
+ * did what. Idempotency key `<incident id>:<action>`.
+ */
+export function webhookCommandPayload(incident: IncidentState, command: IncidentCommand, timelineBaseUrl: string) {
+  return {
+    version: 1,
+    incident_id: incident.id,
+    event: command.action,
+    by: command.by,
+    reason: command.reason,
+    ts: new Date(command.ts).toISOString(),
+    subject: incident.subject,
+    session_id: incident.session_id ?? null,
+    token_fp: incident.token_fp ?? null,
+    timeline_url: timelineUrl({ subject: incident.subject, session_id: incident.session_id, token_fp: incident.token_fp }, timelineBaseUrl),
   }
 }

@@ -39,6 +39,19 @@ test('the first matching rule decides by detector, score, confirmation and privi
   assert.equal(engine.decide(sampleDetection({ detector: 'impossible_travel', score: 0.95 })).action, 'ticket')
 })
 
+test('privileged.routes match the detection route; the reason words are read only for a detection without a route', () => {
+  const engine = createPolicyEngine(policy({ privileged: { routes: ['/admin/*', '/api/billing/*'] } }))
+  const reasonNamingAdmin = { ...sampleDetection().evidence, reasons: ['token used on /admin/users from 2 networks'] }
+  assert.equal(engine.decide(sampleDetection({ route: '/admin/users/{id}' })).privileged, true)
+  assert.equal(engine.decide(sampleDetection({ route: '/API/Billing/invoices' })).privileged, true, 'globs are case-insensitive')
+  assert.equal(engine.decide(sampleDetection({ route: '/api/inbox/{id}' })).privileged, false)
+  // A route decides alone: a reason that mentions an admin path does not make a request to /api/inbox privileged.
+  assert.equal(engine.decide(sampleDetection({ route: '/api/inbox/{id}', evidence: reasonNamingAdmin })).privileged, false)
+  assert.equal(engine.decide(sampleDetection({ route: null, evidence: reasonNamingAdmin })).privileged, true, 'no route: the reason words')
+  assert.equal(engine.decide(sampleDetection({ route: null })).privileged, false)
+  assert.equal(createPolicyEngine(DEFAULT_POLICY).decide(sampleDetection({ route: '/admin/users' })).privileged, false, 'no privileged routes configured')
+})
+
 test('suppressions match by range, ASN, detector and subject, only inside their window, and expire', () => {
   const at = Date.parse('2026-11-20T10:00:00Z')
   const engine = createPolicyEngine(policy({
@@ -84,4 +97,22 @@ test('CIDR ranges contain what they should, for IPv4, IPv6 and mapped addresses'
   assert.ok(m.contains('::ffff:198.51.100.200'))
   assert.ok(!m.contains('not-an-ip'))
   assert.equal(createCidrMatcher(['10.0.0.0/40']).valid, false)
+})
+
+test('Slack takes an incoming webhook or a bot token with its channel, never both or neither', () => {
+  const problems = (slack: unknown) => {
+    const parsed = parsePolicy({ channels: { slack } })
+    return parsed.ok ? [] : parsed.problems
+  }
+  assert.deepEqual(problems({ webhook_url: 'https://hooks.slack.com/services/T/B/x' }), [])
+  assert.deepEqual(problems({ bot_token: 'xoxb-1', channel: 'C1' }), [])
+  assert.equal(policy({ channels: { slack: { bot_token: 'xoxb-1', channel: 'C1' } } }).channels.slack?.api_url, 'https://slack.com/api/chat.postMessage')
+  assert.match(problems({ webhook_url: 'https://hooks.slack.com/services/T/B/x', bot_token: 'xoxb-1', channel: 'C1' }).join(), /webhook_url or bot_token/)
+  assert.match(problems({}).join(), /webhook_url or bot_token/)
+  assert.match(problems({ bot_token: 'xoxb-1' }).join(), /channels\.slack\.channel: bot_token needs the channel/)
+})
+
+test('a successful containment acknowledges by default; the policy can turn it off', () => {
+  assert.equal(DEFAULT_POLICY.response.acknowledge_on_containment, true)
+  assert.equal(policy({ response: { acknowledge_on_containment: false } }).response.acknowledge_on_containment, false)
 })

@@ -1,6 +1,6 @@
 // The alert policy: what becomes a page, a ticket or only a log line, what is suppressed, how incidents are
-// grouped, which channels and response actions exist. Parsed once, from the JSON file named by
-// SW_ALERT_POLICY (read in services/shared/config.ts); every field has a default, so no file means the
+// grouped, which channels and response actions exist. Parsed once, from the JSON or YAML file named by
+// SW_ALERT_POLICY (read by policy-file.ts for services/shared/config.ts); every field has a default, so no file means the
 // behaviour of the plain webhook (severity decides). Documented in docs/alerting.md.
 import { z } from 'zod'
 import type { Detection, Severity } from '../../schemas/model.js'
@@ -53,7 +53,10 @@ const policySchema = z.object({
   }).strict().default({ rules: [], default: 'by_severity' }),
   privileged: z.object({
     subjects: z.array(glob).default([]),
-    /** Matched against the evidence reasons (detections carry no route field yet), see docs/alerting.md. */
+    /**
+     * Matched against the detection's `route`; for a detection without one (produced before detections carried
+     * routes, or by a detector whose trigger had none) against the words of its evidence reasons. docs/alerting.md.
+     */
     routes: z.array(glob).default([]),
   }).strict().default({ subjects: [], routes: [] }),
   links: z.object({
@@ -83,13 +86,29 @@ const policySchema = z.object({
       routing_key: z.string().min(1),
       url: httpUrl.default('https://events.pagerduty.com/v2/enqueue'),
       source: z.string().min(1).default('sessionwatch'),
-      /** Acknowledge the PagerDuty alert once an enforce-mode revocation contained the incident. */
-      acknowledge_on_containment: z.boolean().default(false),
     }).strict().optional(),
-    slack: z.object({ ...channelBase, webhook_url: httpUrl }).strict().optional(),
+    /**
+     * An incoming webhook (`webhook_url`), or the Web API (`bot_token` with `channel`): chat.postMessage answers
+     * with the message's ts, so updates, acknowledgements and resolutions become replies in the incident's thread.
+     */
+    slack: z.object({
+      ...channelBase,
+      webhook_url: httpUrl.optional(),
+      bot_token: z.string().min(1).optional(),
+      channel: z.string().min(1).optional(),
+      api_url: httpUrl.default('https://slack.com/api/chat.postMessage'),
+    }).strict()
+      .refine((s) => (s.webhook_url === undefined) !== (s.bot_token === undefined), { message: 'give webhook_url or bot_token, not both' })
+      .refine((s) => s.bot_token === undefined || s.channel !== undefined, { message: 'bot_token needs the channel (id) to post to', path: ['channel'] })
+      .optional(),
   }).strict().default({}),
   response: z.object({
     mode: z.enum(['monitor', 'enforce']).default('monitor'),
+    /**
+     * After a successful containment in enforce mode (a revoking action answered 2xx), the incident is
+     * acknowledged on every channel it reached (an alerts.commands record by `sessionwatch`).
+     */
+    acknowledge_on_containment: z.boolean().default(true),
     when: z.object({
       actions: z.array(action).default(['page']),
       confirmed: z.boolean().default(true),
@@ -121,22 +140,30 @@ const policySchema = z.object({
         authorization: z.string().optional(),
       }).strict()).default([]),
     }).strict().optional(),
-  }).strict().default({ mode: 'monitor', when: { actions: ['page'], confirmed: true, min_score: 0 }, http_actions: [] }),
+  }).strict().default({ mode: 'monitor', acknowledge_on_containment: true, when: { actions: ['page'], confirmed: true, min_score: 0 }, http_actions: [] }),
 }).strict()
 
 export type AlertPolicy = z.infer<typeof policySchema>
 export type SuppressionRule = AlertPolicy['suppressions'][number]
 
-export type PolicyParse = { ok: true; policy: AlertPolicy } | { ok: false; problems: string[] }
+export interface PolicyIssue {
+  path: (string | number)[]
+  message: string
+}
 
-/** Validates a parsed JSON document; problems name the JSON path. */
+export type PolicyParse = { ok: true; policy: AlertPolicy } | { ok: false; problems: string[]; issues: PolicyIssue[] }
+
+/** Validates a parsed JSON or YAML document; problems name the path in the document. */
 export function parsePolicy(document: unknown): PolicyParse {
   const result = policySchema.safeParse(document)
+  let issues: PolicyIssue[]
   if (result.success) {
-    const bad = result.data.suppressions.flatMap((s) => (s.cidrs ?? []).filter((c) => !createCidrMatcher([c]).valid).map((c) => `suppressions.${s.id}.cidrs: '${c}' is not a CIDR range`))
-    return bad.length ? { ok: false, problems: bad } : { ok: true, policy: result.data }
+    issues = result.data.suppressions.flatMap((s, i) => (s.cidrs ?? []).flatMap((c, j) => (createCidrMatcher([c]).valid ? [] : [{ path: ['suppressions', i, 'cidrs', j], message: `'${c}' (suppression ${s.id}) is not a CIDR range` }])))
+    if (issues.length === 0) return { ok: true, policy: result.data }
+  } else {
+    issues = result.error.issues.map((i) => ({ path: i.path.filter((p): p is string | number => typeof p !== 'symbol'), message: i.message }))
   }
-  return { ok: false, problems: result.error.issues.map((i) => `${i.path.join('.') || '(document)'}: ${i.message}`) }
+  return { ok: false, issues, problems: issues.map((i) => `${i.path.join('.') || '(document)'}: ${i.message}`) }
 }
 
 export const DEFAULT_POLICY: AlertPolicy = (() => {
@@ -181,6 +208,7 @@ export function createPolicyEngine(policy: AlertPolicy) {
   function isPrivileged(d: Detection): boolean {
     if (d.subject && privilegedSubjects.some((re) => re.test(d.subject!))) return true
     if (privilegedRoutes.length === 0) return false
+    if (d.route != null) return privilegedRoutes.some((re) => re.test(d.route!))
     return d.evidence.reasons.some((reason) => reason.split(/\s+/).some((word) => privilegedRoutes.some((re) => re.test(word))))
   }
 

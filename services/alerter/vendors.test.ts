@@ -9,11 +9,12 @@ import { createIncidentBook } from './incident-book.js'
 import { createJsonSchemaValidator } from './json-schema.js'
 import { DEFAULT_POLICY } from './policy.js'
 import { sampleDetection } from './test-fixtures.js'
-import { pagerDutyFollowUp, pagerDutyTrigger, slackMessage } from './vendors.js'
+import { inspectSlackApi, pagerDutyFollowUp, pagerDutyTrigger, slackCommandMessage, slackMessage, slackPostMessage } from './vendors.js'
 
 const load = (name: string) => createJsonSchemaValidator(JSON.parse(readFileSync(join(packageRoot, 'schemas', 'vendors', name), 'utf8')))
 const pagerDuty = load('pagerduty-events-v2.schema.json')
 const slack = load('slack-incoming-webhook.schema.json')
+const slackApi = load('slack-chat-postmessage.schema.json')
 const links = { timelineBaseUrl: 'http://127.0.0.1:8788', runbookBaseUrl: 'https://git.acme.example/sessionwatch/blob/main' }
 
 function notices() {
@@ -63,4 +64,38 @@ test('the Slack schema rejects a header over 150 characters and more than 50 blo
   assert.notDeepEqual(slack.errors({ ...message, blocks: [{ type: 'header', text: { type: 'plain_text', text: 'h'.repeat(151) } }] }), [])
   assert.notDeepEqual(slack.errors({ ...message, blocks: Array(51).fill({ type: 'divider' }) }), [])
   assert.notDeepEqual(slack.errors({ ...message, blocks: [{ type: 'section' }] }), [], 'a section needs text or fields')
+})
+
+test('chat.postMessage bodies conform to the Web API format: the channel, and thread_ts for every reply', () => {
+  const [trigger, update] = notices()
+  const root = slackPostMessage(slackMessage(sampleDetection(), trigger!, links), 'C0SECURITY')
+  const reply = slackPostMessage(slackMessage(sampleDetection({ detection_id: 'b' }), update!, links), 'C0SECURITY', '1503435956.000247')
+  assert.deepEqual(slackApi.errors(root), [])
+  assert.deepEqual(slackApi.errors(reply), [])
+  assert.equal('thread_ts' in root, false)
+  assert.equal(reply.thread_ts, '1503435956.000247')
+  assert.notDeepEqual(slackApi.errors(slackMessage(sampleDetection(), trigger!, links)), [], 'the Web API needs the channel')
+  assert.notDeepEqual(slackApi.errors({ ...reply, thread_ts: 'yesterday' }), [])
+})
+
+test('acknowledge and resolve messages conform to both Slack formats, name who did it and escape what they quote', () => {
+  const [trigger] = notices()
+  for (const action of ['acknowledge', 'resolve'] as const) {
+    const message = slackCommandMessage(trigger!.incident, { incident_id: trigger!.incident.id, action, by: '<!here> mallory', reason: 'fixed <@U1>', ts: 1_700_000_000_000 }, links)
+    assert.deepEqual(slack.errors(message), [])
+    assert.deepEqual(slackApi.errors(slackPostMessage(message, 'C1', '1.2')), [])
+    const text = JSON.stringify(message)
+    assert.ok(!text.includes('<!here>') && !text.includes('<@U1>'))
+    assert.match(message.text, action === 'acknowledge' ? /Acknowledged by &lt;!here&gt; mallory/ : /Resolved by/)
+  }
+})
+
+test('a chat.postMessage answer is read for its ts; Slack errors answered with 200 fail, retried only when Slack says it may help', () => {
+  assert.deepEqual(inspectSlackApi(200, '{"ok":true,"channel":"C1","ts":"1503435956.000247","message":{"text":"x"}}'), { ok: true, value: { channel: 'C1', ts: '1503435956.000247' } })
+  assert.deepEqual(inspectSlackApi(200, '{"ok":false,"error":"channel_not_found"}'), { ok: false, error: 'slack channel_not_found', retriable: false })
+  assert.deepEqual(inspectSlackApi(200, '{"ok":false,"error":"invalid_auth"}'), { ok: false, error: 'slack invalid_auth', retriable: false })
+  assert.deepEqual(inspectSlackApi(200, '{"ok":false,"error":"internal_error"}'), { ok: false, error: 'slack internal_error', retriable: true })
+  assert.deepEqual(inspectSlackApi(200, '{"ok":false,"error":"ratelimited"}'), { ok: false, error: 'slack ratelimited', retriable: true })
+  assert.equal(inspectSlackApi(200, 'ok').ok, false, 'an incoming-webhook answer is not a Web API answer')
+  assert.equal(inspectSlackApi(200, '{"ok":true}').ok, false, 'no ts to thread under')
 })

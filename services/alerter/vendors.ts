@@ -1,7 +1,8 @@
 // Payloads of the vendor channels, built from a notice. Their shape is checked in unit tests against the JSON
 // schemas of the vendors' documented formats under schemas/vendors/.
 import type { Detection } from '../../schemas/model.js'
-import type { Notice } from './incident-book.js'
+import type { IncidentCommand } from './commands.js'
+import type { IncidentState, Notice } from './incident-book.js'
 import type { AlertAction } from './policy.js'
 import { runbookUrl, timelineUrl } from './payload.js'
 
@@ -106,4 +107,60 @@ export function slackMessage(d: Detection, notice: Notice, options: Links) {
     ],
     unfurl_links: false,
   }
+}
+
+const COMMAND_WORDING: Record<IncidentCommand['action'], { icon: string; done: string }> = {
+  acknowledge: { icon: ':eyes:', done: 'Acknowledged' },
+  resolve: { icon: ':white_check_mark:', done: 'Resolved' },
+}
+
+/** The Slack message of an acknowledge or resolve: a reply in the incident's thread when the Web API is used. */
+export function slackCommandMessage(incident: IncidentState, command: IncidentCommand, options: Links) {
+  const { icon, done } = COMMAND_WORDING[command.action]
+  const timeline = timelineUrl({ subject: incident.subject, session_id: incident.session_id, token_fp: incident.token_fp }, options.timelineBaseUrl)
+  const line = `${icon} *${done}* by ${esc(command.by)}${command.reason ? ` — ${esc(command.reason)}` : ''}`
+  return {
+    text: clip(`${icon} ${done} by ${esc(command.by)}: ${esc(incident.subject ?? 'unknown user')}${command.reason ? ` — ${esc(command.reason)}` : ''}`, 3000),
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: clip(`${line}\n*User* ${esc(incident.subject ?? '—')} · <${timeline}|Timeline>`, 3000) } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: clip(`incident \`${incident.id}\` · ${command.action} at ${new Date(command.ts).toISOString()}`, 3000) }] },
+    ],
+    unfurl_links: false,
+  }
+}
+
+/**
+ * A message for the Web API method chat.postMessage: the incoming-webhook message plus the channel and, for
+ * replies, the parent's `thread_ts` (Slack: "Provide another message's ts value to make this message a reply").
+ */
+export function slackPostMessage<M extends object>(message: M, channel: string, threadTs?: string): M & { channel: string; thread_ts?: string } {
+  return threadTs ? { channel, ...message, thread_ts: threadTs } : { channel, ...message }
+}
+
+/** Slack Web API errors worth another try; every other `error` (invalid_auth, channel_not_found, …) will not change. */
+const SLACK_RETRIABLE = new Set(['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout'])
+
+export interface SlackPosted {
+  channel: string
+  ts: string
+}
+
+/**
+ * chat.postMessage answers HTTP 200 for failures too, with `{"ok": false, "error": "…"}`; success is
+ * `{"ok": true, "channel": "C…", "ts": "1503435956.000247", "message": {…}}`, and `ts` names the message for
+ * thread replies.
+ */
+export function inspectSlackApi(_status: number, body: string): { ok: true; value: SlackPosted } | { ok: false; error: string; retriable: boolean } {
+  let answer: { ok?: unknown; error?: unknown; channel?: unknown; ts?: unknown }
+  try {
+    answer = JSON.parse(body)
+  } catch {
+    return { ok: false, error: 'answer is not JSON', retriable: true }
+  }
+  if (answer.ok !== true) {
+    const error = typeof answer.error === 'string' ? answer.error : 'ok is not true'
+    return { ok: false, error: `slack ${error}`, retriable: SLACK_RETRIABLE.has(error) }
+  }
+  if (typeof answer.ts !== 'string' || typeof answer.channel !== 'string') return { ok: false, error: 'answer has no channel and ts', retriable: false }
+  return { ok: true, value: { channel: answer.channel, ts: answer.ts } }
 }

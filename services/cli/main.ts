@@ -12,8 +12,10 @@ import { queryCommand } from './commands/query.js'
 import { replayCommand } from './commands/replay.js'
 import { runCommand, upCommand } from './commands/up.js'
 import { formatsCommand } from './commands/formats.js'
+import { incidentCommand } from './commands/incident.js'
+import { dlqCommand } from './commands/dlq.js'
 
-const COMMANDS: Command[] = [upCommand, runCommand, replayCommand, parseCommand, backtestCommand, queryCommand, generateCommand, demoCommand, formatsCommand]
+const COMMANDS: Command[] = [upCommand, runCommand, replayCommand, parseCommand, backtestCommand, queryCommand, incidentCommand, dlqCommand, generateCommand, demoCommand, formatsCommand]
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length))

@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { z } from 'zod'
 import { ConfigError } from './errors.js'
-import { DEFAULT_POLICY, parsePolicy, type AlertPolicy } from '../alerter/policy.js'
+import { DEFAULT_POLICY, type AlertPolicy } from '../alerter/policy.js'
+import { loadPolicyFile } from '../alerter/policy-file.js'
 import { publicJwk, type PublicJwk } from '../alerter/ssf.js'
 import { parseDetectorSettings, type DetectorSettings } from '../../detectors/index.js'
 
@@ -230,36 +231,6 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
 interface Alerting {
   policy: AlertPolicy
   ssfKeyPem: string | undefined
-}
-
-/**
- * The alert policy file (JSON, docs/alerting.md). `${env:NAME}` anywhere in it is replaced by that environment
- * variable, so routing keys, webhook URLs and IdP tokens can stay out of the file; a missing one is an error.
- */
-function loadPolicyFile(path: string, env: Env): AlertPolicy {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (error) {
-    throw new ConfigError(`SW_ALERT_POLICY: cannot read ${path}: ${(error as Error).message}`, error)
-  }
-  const missing: string[] = []
-  const interpolated = text.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
-    const value = env[name]
-    if (value === undefined) missing.push(name)
-    // JSON-escaped, so a value with quotes or backslashes cannot change the document's structure.
-    return JSON.stringify(value ?? '').slice(1, -1)
-  })
-  if (missing.length > 0) throw new ConfigError(`SW_ALERT_POLICY: ${path} names unset environment variables: ${[...new Set(missing)].join(', ')}`)
-  let document: unknown
-  try {
-    document = JSON.parse(interpolated)
-  } catch (error) {
-    throw new ConfigError(`SW_ALERT_POLICY: ${path} is not JSON: ${(error as Error).message}`, error)
-  }
-  const result = parsePolicy(document)
-  if (!result.ok) throw new ConfigError(`SW_ALERT_POLICY: ${path}: ${result.problems.join('; ')}`)
-  return result.policy
 }
 
 /** Detector settings (JSON, docs/detectors.md): every key checked against the detectors' own defaults. */

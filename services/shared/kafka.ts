@@ -17,6 +17,8 @@ export interface TopicNames {
   alertDeliveries: string
   alertIncidents: string
   feedback: string
+  /** Incident commands (acknowledge, resolve) for the alerter: services/alerter/commands.ts. */
+  alertCommands: string
 }
 
 export function topicNames(prefix: string): TopicNames {
@@ -34,6 +36,7 @@ export function topicNames(prefix: string): TopicNames {
     alertDeliveries: t('auth.alerts.deliveries'),
     alertIncidents: t('auth.alerts.incidents'),
     feedback: t('detector.feedback'),
+    alertCommands: t('alerts.commands'),
   }
 }
 
@@ -60,6 +63,7 @@ export function topicSpecs(config: KafkaConfig, names: TopicNames): ITopicConfig
     spec(names.detections, 30),
     spec(names.alertsDlq, 30),
     spec(names.alertDeliveries, 30),
+    spec(names.alertCommands, 30),
     // The alerter's incident book (which incidents were paged, how many updates): latest per incident id.
     { ...spec(names.alertIncidents, 30), configEntries: [{ name: 'cleanup.policy', value: 'compact,delete' }, { name: 'retention.ms', value: String(30 * DAY_MS) }, { name: 'min.compaction.lag.ms', value: '60000' }] },
     // Analyst verdicts, key detection id: compaction keeps the latest verdict per detection, and nothing

@@ -24,7 +24,7 @@ export function authEventRow(e: AuthEvent) {
 export function detectionRow(d: Detection) {
   return {
     detection_id: d.detection_id, detector: d.detector, severity: d.severity, score: d.score, confirmed: d.confirmed,
-    subject: s(d.subject), session_id: s(d.session_id), token_fp: s(d.token_fp), summary: d.summary,
+    subject: s(d.subject), session_id: s(d.session_id), token_fp: s(d.token_fp), route: s(d.route), summary: d.summary,
     event_ids: d.evidence.event_ids, evidence: JSON.stringify(d.evidence),
     first_malicious_ts: chTime(d.first_malicious_ts), detected_ts: chTime(d.detected_ts),
   }
