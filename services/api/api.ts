@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Kafka, Producer } from 'kafkajs'
 import type { Codecs } from '../shared/avro.js'
+import { publishIncidentCommand } from '../alerter/commands.js'
+import { incidentId } from '../alerter/incident.js'
 import { requireSecret, type Config } from '../shared/config.js'
 import { feedbackToJson } from '../shared/feedback-json.js'
 import { requireBearer } from '../shared/http-auth.js'
@@ -18,7 +20,7 @@ export interface ApiDeps {
   log: Logger
   /** Verdicts go to the detector.feedback topic: the api writes no table itself. */
   kafka: Kafka
-  topics: Pick<TopicNames, 'feedback'>
+  topics: Pick<TopicNames, 'feedback' | 'alertCommands'>
   codecs: Pick<Codecs, 'feedback'>
   now: () => number
 }
@@ -129,6 +131,19 @@ export function createApi(deps: ApiDeps) {
       return reply.code(503).send({ error: 'the verdict could not be published to Kafka; try again' })
     }
     log.info({ detection_id: id, verdict: record.verdict, scope: record.scope, analyst: record.analyst }, 'feedback published')
+    if (record.verdict === 'false_positive') {
+      // A page an analyst called a false alarm is over: the alerter resolves its incident on every channel
+      // (PagerDuty resolve, webhook and Slack updates). The verdict itself is already safe on its topic.
+      const incident = incidentId({ detection_id: id, subject: detection.subject || null, session_id: detection.session_id || null, token_fp: detection.token_fp || null })
+      try {
+        await publishIncidentCommand(producer!, deps.topics, {
+          incident_id: incident, action: 'resolve', by: (record.analyst || 'analyst').slice(0, 200), ts: deps.now(),
+          reason: `analyst marked ${id} (${detection.detector}) a false positive${record.note ? `: ${record.note}` : ''}`.slice(0, 1000),
+        })
+      } catch (error) {
+        log.error({ err: error, detection_id: id, incident_id: incident }, 'incident resolve not published')
+      }
+    }
     // Accepted: the detector and the sink apply it from the topic, within moments.
     return reply.code(202).send({ feedback: feedbackToJson(record) })
   }

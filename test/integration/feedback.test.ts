@@ -4,10 +4,12 @@
 // reads them all before its first event after a restart.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
+import { incidentId } from '../../services/alerter/incident.js'
 import { createDetectorService } from '../../services/detector/detector.js'
 import type { Pipeline } from '../../services/pipeline.js'
 import { createCodecs } from '../../services/shared/avro.js'
 import type { Config } from '../../services/shared/config.js'
+import { readToEnd } from '../../services/shared/consume.js'
 import { createKafka } from '../../services/shared/kafka.js'
 import { createMetrics } from '../../services/shared/metrics.js'
 import { capturingLogger, groupCaughtUp, randomId, replayLines, startPipeline, testEnv, waitFor } from '../support/harness.js'
@@ -120,6 +122,12 @@ describe('analyst feedback through the api, the broker and ClickHouse', () => {
       assert.equal(r.analyst, 'alice')
       assert.deepEqual([...r.asns].sort((a, b) => a - b), [7922, 14061])
     }
+    // A false alarm resolves its incident: one resolve command per verdict, all for the first session's incident.
+    const commands: { incident_id: string; action: string; by: string; reason: string }[] = []
+    await readToEnd(kafka, pipeline.topics.alertCommands, (_key, value) => { if (value) commands.push(JSON.parse(value.toString('utf8'))) })
+    assert.equal(commands.length, judged.length)
+    assert.deepEqual(new Set(commands.map((c) => c.incident_id)), new Set([incidentId(judged[0]!)]))
+    assert.ok(commands.every((c) => c.action === 'resolve' && c.by === 'alice' && c.reason.includes('false positive')))
     const listed = await call(`/v1/detections/${first}/feedback`)
     assert.equal(listed.status, 200)
     assert.equal(listed.body.verdict, 'false_positive')
