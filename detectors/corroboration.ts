@@ -86,6 +86,7 @@ export function withCorroboration(engine: DetectionEngine, config: Corroboration
       },
       first_malicious_ts: a.first_malicious_ts,
       detected_ts: detectedTs ?? d.detected_ts,
+      route: d.route ?? null,
     })
   }
 

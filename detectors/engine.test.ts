@@ -57,3 +57,13 @@ test('a slot kept alive by later events is evicted once it finally falls behind,
   e.process(ev('f', 12 * 60 * MIN, 's4', 1))
   assert.equal(e.size, 1, 's3 went too; only the newest slot is left')
 })
+
+test('a detection carries the route of the event that triggered it, for the alert policy', () => {
+  const e = engine()
+  e.process({ ...ev('a', 0, 's1', 1), route: '/api/inbox' })
+  const [d] = e.process({ ...ev('b', MIN, 's1', 2, 'python-requests'), route: '/api/admin/users' })
+  assert.equal(d!.route, '/api/admin/users')
+  const other = engine()
+  other.process(ev('c', 0, 's2', 1))
+  assert.equal(other.process(ev('d', MIN, 's2', 2, 'python-requests'))[0]!.route, null, 'no route on the trigger: null')
+})

@@ -199,6 +199,8 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
               evidence: f.evidence,
               first_malicious_ts: f.first_malicious_ts,
               detected_ts: detectedTs ?? event.ts,
+              // What the triggering request asked for: the alert policy's privileged routes match it.
+              route: event.route ?? null,
             })
           }
         }
