@@ -11,12 +11,34 @@ export interface Codec<T> {
   check(value: T): string | undefined
 }
 
-function loadCodec<T>(file: string): Codec<T> {
-  const schema = JSON.parse(readFileSync(join(packageRoot, 'schemas', file), 'utf8'))
-  const type = avro.Type.forSchema(schema)
+const readSchema = (path: string) => avro.Type.forSchema(JSON.parse(readFileSync(join(packageRoot, 'schemas', path), 'utf8')))
+
+/**
+ * `history`: earlier versions of the schema (schemas/history/), newest first. A record that does not decode with
+ * the current schema is read as written by each earlier one in turn, resolved to the current shape (a field added
+ * since gets its default), so records produced before an upgrade stay readable after it. Schemas therefore only
+ * ever gain fields with defaults, at the end, and the replaced version is kept in schemas/history/.
+ */
+function loadCodec<T>(file: string, history: readonly string[] = []): Codec<T> {
+  const type = readSchema(file)
+  const resolvers = history.map((old) => type.createResolver(readSchema(old)))
+  const decode = (buffer: Buffer): T => {
+    try {
+      return type.fromBuffer(buffer) as T
+    } catch (error) {
+      for (const resolver of resolvers) {
+        try {
+          return type.fromBuffer(buffer, resolver) as T
+        } catch {
+          // not written with this one either
+        }
+      }
+      throw error
+    }
+  }
   return {
     encode: (value) => type.toBuffer(value),
-    decode: (buffer) => type.fromBuffer(buffer) as T,
+    decode,
     check(value) {
       const problems: string[] = []
       type.isValid(value, { errorHook: (path) => problems.push(path.join('.') || '(record)') })
@@ -37,7 +59,8 @@ export interface Codecs {
 export function createCodecs(): Codecs {
   return {
     authEvent: loadCodec<AuthEvent>('auth-event.avsc'),
-    detection: loadCodec<Detection>('detection.avsc'),
+    // v1: before `route` (session 2).
+    detection: loadCodec<Detection>('detection.avsc', ['history/detection.v1.avsc']),
     dlq: loadCodec<DlqRecord>('dlq-record.avsc'),
     alertDelivery: loadCodec<AlertDelivery>('alert-delivery.avsc'),
     feedback: loadCodec<DetectionFeedback>('detection-feedback.avsc'),
