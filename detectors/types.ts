@@ -1,4 +1,5 @@
 import type { AuthEvent, Evidence, Severity } from '../schemas/model.js'
+import type { Use } from './signals.js'
 
 /** What one detector concluded about one state slot; the engine turns it into a Detection. */
 export interface Finding {
@@ -48,9 +49,56 @@ export interface Detector<S> {
    * may return a shared constant (NO_SLOTS) or a list it reuses on the next call.
    */
   slots(event: AuthEvent): readonly string[]
-  step(state: S | undefined, event: AuthEvent, slot: string): StepResult<S>
+  /**
+   * `context` is the engine's record of the event's credential (optional to use: detectors written before it
+   * ignore it, and tests may leave it out).
+   */
+  step(state: S | undefined, event: AuthEvent, slot: string, context?: CredentialContext): StepResult<S>
   /** Event time after which the slot can be forgotten. Called after every step: keep it O(1). */
   expiry(state: S): number
+}
+
+/**
+ * What the engine knows about the credential an event presents — its session, else its token
+ * (`credentialKey`) — from that credential's earlier uses: issuances and presentations that were not refused
+ * (`isUse` in credential-book.ts). The engine keeps one compact record per credential for all detectors, so a
+ * detector need not copy the issuance context into its own state: it can keep nothing for a credential that
+ * behaves like its first use, and build state only when it deviates.
+ *
+ * It describes the history *before* the event being stepped (the engine records the event after every
+ * detector has stepped it), whatever slot the detector keys the event by. It is a view valid during the step
+ * only: read values from it, never keep the object. `first()` and `last()` build a fresh Use on each call.
+ * With no earlier use, `uses` is 0 and `first()`/`last()` return null. Token identity: a token's `jti` key
+ * when it has one, else 't:' + its fingerprint (`tokenKeyOf`).
+ */
+export interface CredentialContext {
+  /** 's:<session_id>' or 't:<token_fp>'; '' when the event names neither. */
+  readonly key: string
+  readonly subject: string | null
+  /** The first token fingerprint seen for the credential. */
+  readonly tokenFp: string | null
+  /** The first token identity seen (`tokenKeyOf`: jti, else fingerprint). */
+  readonly token: string | null
+  /** token_kind and client_id of the first event seen: with the token, the lineage of the first credential. */
+  readonly tokenKind: string | null
+  readonly clientId: string | null
+  /** Uses so far: issuances and accepted presentations. */
+  readonly uses: number
+  /** CHANGED_* bits (credential-book.ts): what some later use changed against the first. */
+  readonly changed: number
+  readonly firstTs: number
+  /** Time of the latest accepted presentation (NaN: none yet). */
+  readonly lastTs: number
+  /** Time of the latest use of any kind. */
+  readonly seenTs: number
+  /** The earliest use by event time: an issuance or an accepted presentation (the issuance context when seen). */
+  first(): Use | null
+  /** The latest accepted presentation (VALIDATE) by event time; null when none yet. */
+  last(): Use | null
+  /** The current event's network, client and place (signals.ts names), computed once per event for all. */
+  readonly eventNetwork: string | null
+  readonly eventClient: string | null
+  readonly eventPlace: string | null
 }
 
 export function emptyEvidence(): Evidence {

@@ -1,0 +1,309 @@
+// The engine's one compact record per credential (session, else token): who it belongs to, where and with what
+// it was first used and last used. Every detector reads it (CredentialContext), so a quiet session costs one
+// row of columns here instead of an object graph per detector; a detector keeps state of its own only once a
+// credential does something worth remembering.
+//
+// Rows are indexed by the engine's slot-group index. Strings that repeat across sessions (networks, places,
+// user agents, clients, address prefixes) are stored as one shared instance each (a decoder makes a new string
+// per event), so a row holds references rather than copies.
+import type { AuthEvent } from '../schemas/model.js'
+import { clientOf, clientsDiffer, createUseReader, differs, placeOf, tokenKeyOf, type Use } from './signals.js'
+import type { CredentialContext } from './types.js'
+
+/** Bits of CredentialContext.changed: what differed, on some later use, from the first use. */
+export const CHANGED_NETWORK = 1
+export const CHANGED_CLIENT = 2
+export const CHANGED_DEVICE = 4
+export const CHANGED_TOKEN = 8
+
+/** The record as checkpointed (plain JSON). */
+export interface CredentialRecord {
+  subject: string | null
+  token_fp: string | null
+  /** Absent when it is 't:' + token_fp. */
+  token?: string | null
+  token_kind: string | null
+  client_id: string | null
+  uses: number
+  changed: number
+  /** Latest use of any kind. */
+  seen: number
+  first: Use
+  last: Use | null
+}
+
+/** Whether an event is a use of its credential: an issuance, or a presentation that was not refused. */
+export function isUse(event: AuthEvent): boolean {
+  return event.kind === 'ISSUE' || (event.kind === 'VALIDATE' && (event.result == null || event.result === 'OK'))
+}
+
+/**
+ * Keeps each distinct string once. Bounded: when full it starts over, which costs only sharing (rows keep the
+ * instances they hold), never correctness.
+ */
+function createInterner(max: number) {
+  const seen = new Map<string, string>()
+  return function intern(s: string | null | undefined): string | null {
+    if (s == null) return null
+    const known = seen.get(s)
+    if (known !== undefined) return known
+    if (seen.size >= max) seen.clear()
+    seen.set(s, s)
+    return s
+  }
+}
+
+/** One use as columns: references in plain arrays, numbers in typed arrays. */
+class UseColumns {
+  id: (string | null)[] = []
+  ts: Float64Array<ArrayBuffer>
+  ip: (string | null)[] = []
+  prefix: (string | null)[] = []
+  /** NaN: unknown. */
+  asn: Float64Array<ArrayBuffer>
+  net: (string | null)[] = []
+  place: (string | null)[] = []
+  ua: (string | null)[] = []
+  client: (string | null)[] = []
+  device: (string | null)[] = []
+
+  constructor(capacity: number) {
+    this.ts = new Float64Array(capacity)
+    this.asn = new Float64Array(capacity)
+  }
+
+  grow(capacity: number) {
+    this.ts = grown(this.ts, capacity)
+    this.asn = grown(this.asn, capacity)
+  }
+
+  read(row: number): Use {
+    const asn = this.asn[row]!
+    return {
+      id: this.id[row]!, ts: this.ts[row]!, ip: this.ip[row]!, prefix: this.prefix[row]!, asn: Number.isNaN(asn) ? null : asn,
+      net: this.net[row]!, place: this.place[row]!, ua: this.ua[row]!, client: this.client[row]!, device: this.device[row]!,
+    }
+  }
+
+  write(row: number, use: Use) {
+    this.id[row] = use.id
+    this.ts[row] = use.ts
+    this.ip[row] = use.ip
+    this.prefix[row] = use.prefix
+    this.asn[row] = use.asn ?? Number.NaN
+    this.net[row] = use.net
+    this.place[row] = use.place
+    this.ua[row] = use.ua
+    this.client[row] = use.client
+    this.device[row] = use.device
+  }
+
+  clear(row: number) {
+    this.id[row] = this.ip[row] = this.prefix[row] = this.net[row] = this.place[row] = this.ua[row] = this.client[row] = this.device[row] = null
+  }
+}
+
+function grown(a: Float64Array<ArrayBuffer>, capacity: number): Float64Array<ArrayBuffer> {
+  if (a.length >= capacity) return a
+  const b = new Float64Array(Math.max(capacity, a.length * 2))
+  b.set(a)
+  return b
+}
+
+export interface CredentialBook {
+  /** Whether the row holds a record. */
+  has(row: number): boolean
+  /** Time of the row's latest use of any kind (its expiry is this plus the engine's context TTL). */
+  seenTs(row: number): number
+  /** Records a use of the row's credential (the event must satisfy isUse). */
+  record(row: number, event: AuthEvent): void
+  forget(row: number): void
+  /** A read-only view of the row (-1: none) as it is before `event`, valid until the next call of view. */
+  view(row: number, key: string, event: AuthEvent): CredentialContext
+  toJSON(row: number): CredentialRecord
+  restore(row: number, record: CredentialRecord): void
+  readonly size: number
+}
+
+export function createCredentialBook(initialCapacity = 1024): CredentialBook {
+  const read = createUseReader()
+  const intern = createInterner(1 << 18)
+  let capacity = initialCapacity
+  let present = new Uint8Array(capacity)
+  let uses = new Float64Array(capacity)
+  let seen = new Float64Array(capacity)
+  let changed = new Uint8Array(capacity)
+  const subject: (string | null)[] = []
+  const tokenFp: (string | null)[] = []
+  // The first token identity, only where it is not 't:' + the fingerprint (a jti): no copy of the usual one.
+  const token: (string | null)[] = []
+  const tokenKind: (string | null)[] = []
+  const clientId: (string | null)[] = []
+  const first = new UseColumns(capacity)
+  const last = new UseColumns(capacity)
+  let size = 0
+
+  function ensure(row: number) {
+    if (row < capacity) return
+    capacity = Math.max(row + 1, capacity * 2)
+    const p = new Uint8Array(capacity)
+    p.set(present)
+    present = p
+    const c = new Uint8Array(capacity)
+    c.set(changed)
+    changed = c
+    uses = grown(uses, capacity)
+    seen = grown(seen, capacity)
+    first.grow(capacity)
+    last.grow(capacity)
+  }
+
+  // The network, client and place of the current event, each computed on first use (steps and the record
+  // share them), as shared instances.
+  let factsOf: AuthEvent | null = null
+  let known = 0
+  let net: string | null = null
+  let client: string | null = null
+  let place: string | null = null
+  function networkOf(event: AuthEvent): string | null {
+    if (event !== factsOf) { factsOf = event; known = 0 }
+    if ((known & 1) === 0) { net = intern(read.networkOf(event)); known |= 1 }
+    return net
+  }
+  function clientFor(event: AuthEvent): string | null {
+    if (event !== factsOf) { factsOf = event; known = 0 }
+    if ((known & 2) === 0) { client = intern(clientOf(event)); known |= 2 }
+    return client
+  }
+  function placeFor(event: AuthEvent): string | null {
+    if (event !== factsOf) { factsOf = event; known = 0 }
+    if ((known & 4) === 0) { place = intern(placeOf(event)); known |= 4 }
+    return place
+  }
+  let current: AuthEvent | null = null
+
+  function put(columns: UseColumns, row: number, event: AuthEvent) {
+    columns.id[row] = event.event_id
+    columns.ts[row] = event.ts
+    const ip = event.ip ?? null
+    // The same address as the row already holds keeps the instance it holds.
+    if (columns.ip[row] !== ip) columns.ip[row] = ip
+    const prefix = event.ip_prefix ?? null
+    if (columns.prefix[row] !== prefix) columns.prefix[row] = intern(prefix)
+    columns.asn[row] = event.asn ?? Number.NaN
+    columns.net[row] = networkOf(event)
+    columns.place[row] = placeFor(event)
+    const ua = event.user_agent ?? null
+    if (columns.ua[row] !== ua) columns.ua[row] = intern(ua)
+    columns.client[row] = clientFor(event)
+    const device = event.device_id ?? null
+    if (columns.device[row] !== device) columns.device[row] = device
+  }
+
+  const tokenOf = (row: number): string | null => token[row] ?? (tokenFp[row] === null ? null : 't:' + tokenFp[row])
+  /** What the token column holds for an event: only a key that is not 't:' + its fingerprint. */
+  const ownToken = (event: AuthEvent): string | null => (event.jti ? tokenKeyOf(event) : null)
+
+  let viewRow = -1
+  let viewKey = ''
+  const context: CredentialContext = {
+    get key() { return viewKey },
+    get subject() { return viewRow < 0 ? null : subject[viewRow]! },
+    get tokenFp() { return viewRow < 0 ? null : tokenFp[viewRow]! },
+    get token() { return viewRow < 0 ? null : tokenOf(viewRow) },
+    get tokenKind() { return viewRow < 0 ? null : tokenKind[viewRow]! },
+    get clientId() { return viewRow < 0 ? null : clientId[viewRow]! },
+    get uses() { return viewRow < 0 ? 0 : uses[viewRow]! },
+    get changed() { return viewRow < 0 ? 0 : changed[viewRow]! },
+    get firstTs() { return viewRow < 0 ? Number.NaN : first.ts[viewRow]! },
+    get lastTs() { return viewRow < 0 || last.id[viewRow] == null ? Number.NaN : last.ts[viewRow]! },
+    get seenTs() { return viewRow < 0 ? Number.NaN : seen[viewRow]! },
+    first() { return viewRow < 0 ? null : first.read(viewRow) },
+    last() { return viewRow < 0 || last.id[viewRow] == null ? null : last.read(viewRow) },
+    get eventNetwork() { return networkOf(current!) },
+    get eventClient() { return clientFor(current!) },
+    get eventPlace() { return placeFor(current!) },
+  }
+
+  return {
+    get size() {
+      return size
+    },
+    has: (row) => row < capacity && present[row] === 1,
+    seenTs: (row) => seen[row]!,
+    record(row, event) {
+      ensure(row)
+      if (present[row] !== 1) {
+        present[row] = 1
+        size++
+        uses[row] = 0
+        changed[row] = 0
+        subject[row] = event.subject ?? null
+        tokenFp[row] = event.token_fp ?? null
+        token[row] = ownToken(event)
+        tokenKind[row] = intern(event.token_kind)
+        clientId[row] = intern(event.client_id)
+        seen[row] = event.ts
+        put(first, row, event)
+        if (event.kind === 'VALIDATE') put(last, row, event)
+        else last.clear(row)
+        uses[row] = 1
+        return
+      }
+      uses[row]!++
+      if (subject[row] === null && event.subject) subject[row] = event.subject
+      const key = tokenKeyOf(event)
+      const had = tokenOf(row)
+      if (tokenFp[row] === null && event.token_fp) tokenFp[row] = event.token_fp
+      if (had === null) token[row] = ownToken(event)
+      let bits = changed[row]!
+      if (differs(first.net[row], networkOf(event))) bits |= CHANGED_NETWORK
+      if (clientsDiffer(first.client[row]!, clientFor(event))) bits |= CHANGED_CLIENT
+      if (differs(first.device[row], event.device_id)) bits |= CHANGED_DEVICE
+      if (differs(had, key)) bits |= CHANGED_TOKEN
+      changed[row] = bits
+      // Events arrive out of order within the lateness: first and last are by event time.
+      if (event.ts > seen[row]!) seen[row] = event.ts
+      if (event.ts < first.ts[row]!) put(first, row, event)
+      if (event.kind === 'VALIDATE' && (last.id[row] == null || event.ts >= last.ts[row]!)) put(last, row, event)
+    },
+    forget(row) {
+      if (row >= capacity || present[row] !== 1) return
+      present[row] = 0
+      size--
+      subject[row] = tokenFp[row] = token[row] = tokenKind[row] = clientId[row] = null
+      first.clear(row)
+      last.clear(row)
+    },
+    view(row, key, event) {
+      current = event
+      viewRow = row >= 0 && row < capacity && present[row] === 1 ? row : -1
+      viewKey = key
+      return context
+    },
+    toJSON(row) {
+      const r: CredentialRecord = {
+        subject: subject[row]!, token_fp: tokenFp[row]!, token_kind: tokenKind[row]!, client_id: clientId[row]!, uses: uses[row]!,
+        changed: changed[row]!, seen: seen[row]!, first: first.read(row), last: last.id[row] == null ? null : last.read(row),
+      }
+      if (token[row] !== null) r.token = token[row]
+      return r
+    },
+    restore(row, r) {
+      ensure(row)
+      if (present[row] !== 1) size++
+      present[row] = 1
+      subject[row] = r.subject
+      tokenFp[row] = r.token_fp
+      token[row] = r.token ?? null
+      tokenKind[row] = intern(r.token_kind)
+      clientId[row] = intern(r.client_id)
+      seen[row] = r.seen
+      uses[row] = r.uses
+      changed[row] = r.changed
+      first.write(row, { ...r.first, prefix: intern(r.first.prefix), net: intern(r.first.net), place: intern(r.first.place), ua: intern(r.first.ua), client: intern(r.first.client) })
+      if (r.last === null) last.clear(row)
+      else last.write(row, { ...r.last, prefix: intern(r.last.prefix), net: intern(r.last.net), place: intern(r.last.place), ua: intern(r.last.ua), client: intern(r.last.client) })
+    },
+  }
+}
