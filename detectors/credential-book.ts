@@ -8,6 +8,7 @@
 // per event), so a row holds references rather than copies.
 import type { AuthEvent } from '../schemas/model.js'
 import { clientOf, clientsDiffer, createUseReader, differs, placeOf, tokenKeyOf, type Use } from './signals.js'
+import { createInterner } from './compact.js'
 import type { CredentialContext } from './types.js'
 
 /** Bits of CredentialContext.changed: what differed, on some later use, from the first use. */
@@ -37,30 +38,14 @@ export function isUse(event: AuthEvent): boolean {
   return event.kind === 'ISSUE' || (event.kind === 'VALIDATE' && (event.result == null || event.result === 'OK'))
 }
 
-/**
- * Keeps each distinct string once. Bounded: when full it starts over, which costs only sharing (rows keep the
- * instances they hold), never correctness.
- */
-function createInterner(max: number) {
-  const seen = new Map<string, string>()
-  return function intern(s: string | null | undefined): string | null {
-    if (s == null) return null
-    const known = seen.get(s)
-    if (known !== undefined) return known
-    if (seen.size >= max) seen.clear()
-    seen.set(s, s)
-    return s
-  }
-}
-
 /** One use as columns: references in plain arrays, numbers in typed arrays. */
 class UseColumns {
   id: (string | null)[] = []
   ts: Float64Array<ArrayBuffer>
   ip: (string | null)[] = []
   prefix: (string | null)[] = []
-  /** NaN: unknown. */
-  asn: Float64Array<ArrayBuffer>
+  /** NO_ASN: unknown. */
+  asn: Uint32Array<ArrayBuffer>
   net: (string | null)[] = []
   place: (string | null)[] = []
   ua: (string | null)[] = []
@@ -69,18 +54,18 @@ class UseColumns {
 
   constructor(capacity: number) {
     this.ts = new Float64Array(capacity)
-    this.asn = new Float64Array(capacity)
+    this.asn = new Uint32Array(capacity)
   }
 
   grow(capacity: number) {
     this.ts = grown(this.ts, capacity)
-    this.asn = grown(this.asn, capacity)
+    this.asn = grownU32(this.asn, capacity)
   }
 
   read(row: number): Use {
     const asn = this.asn[row]!
     return {
-      id: this.id[row]!, ts: this.ts[row]!, ip: this.ip[row]!, prefix: this.prefix[row]!, asn: Number.isNaN(asn) ? null : asn,
+      id: this.id[row]!, ts: this.ts[row]!, ip: this.ip[row]!, prefix: this.prefix[row]!, asn: asn === NO_ASN ? null : asn,
       net: this.net[row]!, place: this.place[row]!, ua: this.ua[row]!, client: this.client[row]!, device: this.device[row]!,
     }
   }
@@ -90,7 +75,7 @@ class UseColumns {
     this.ts[row] = use.ts
     this.ip[row] = use.ip
     this.prefix[row] = use.prefix
-    this.asn[row] = use.asn ?? Number.NaN
+    this.asn[row] = asnOf(use.asn)
     this.net[row] = use.net
     this.place[row] = use.place
     this.ua[row] = use.ua
@@ -103,6 +88,24 @@ class UseColumns {
   }
 }
 
+// AS numbers are 32-bit (RFC 6793); the largest is reserved (RFC 7300) and stands for "unknown" here.
+const NO_ASN = 0xffffffff
+const asnOf = (asn: number | null | undefined) => (asn == null || !(asn >= 0 && asn < NO_ASN) ? NO_ASN : asn)
+
+/** `value`, or an instance already held that is equal to it. */
+function shared(held: string | null, other: string | null, value: string | null): string | null {
+  if (value === null) return null
+  if (held !== null && held === value) return held
+  return other !== null && other === value ? other : value
+}
+
+function grownU32(a: Uint32Array<ArrayBuffer>, capacity: number): Uint32Array<ArrayBuffer> {
+  if (a.length >= capacity) return a
+  const b = new Uint32Array(Math.max(capacity, a.length * 2))
+  b.set(a)
+  return b
+}
+
 function grown(a: Float64Array<ArrayBuffer>, capacity: number): Float64Array<ArrayBuffer> {
   if (a.length >= capacity) return a
   const b = new Float64Array(Math.max(capacity, a.length * 2))
@@ -111,17 +114,17 @@ function grown(a: Float64Array<ArrayBuffer>, capacity: number): Float64Array<Arr
 }
 
 export interface CredentialBook {
-  /** Whether the row holds a record. */
-  has(row: number): boolean
-  /** Time of the row's latest use of any kind (its expiry is this plus the engine's context TTL). */
-  seenTs(row: number): number
-  /** Records a use of the row's credential (the event must satisfy isUse). */
-  record(row: number, event: AuthEvent): void
-  forget(row: number): void
-  /** A read-only view of the row (-1: none) as it is before `event`, valid until the next call of view. */
-  view(row: number, key: string, event: AuthEvent): CredentialContext
-  toJSON(row: number): CredentialRecord
-  restore(row: number, record: CredentialRecord): void
+  /** Whether the engine's group `g` holds a record. */
+  has(g: number): boolean
+  /** Time of the group's latest use of any kind (its expiry is this plus the engine's context TTL). */
+  seenTs(g: number): number
+  /** Records a use of the group's credential (the event must satisfy isUse). */
+  record(g: number, event: AuthEvent): void
+  forget(g: number): void
+  /** A read-only view of the group's record (g -1 or no record: none) as it is before `event`, valid until the next call. */
+  view(g: number, key: string, event: AuthEvent): CredentialContext
+  toJSON(g: number): CredentialRecord
+  restore(g: number, record: CredentialRecord): void
   readonly size: number
 }
 
@@ -129,8 +132,25 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
   const read = createUseReader()
   const intern = createInterner(1 << 18)
   let capacity = initialCapacity
-  let present = new Uint8Array(capacity)
-  let uses = new Float64Array(capacity)
+  // Rows are the book's own: group index -> row (-1: none), so groups without a record (a user's slot)
+  // cost the book 4 bytes, not a row.
+  let rows = new Int32Array(initialCapacity).fill(-1)
+  const free: number[] = []
+  let rowsUsed = 0
+  const rowOf = (g: number) => (g < rows.length ? rows[g]! : -1)
+  function claim(g: number): number {
+    if (g >= rows.length) {
+      const r = new Int32Array(Math.max(g + 1, rows.length * 2)).fill(-1)
+      r.set(rows)
+      rows = r
+    }
+    const row = free.pop() ?? rowsUsed++
+    ensure(row)
+    rows[g] = row
+    size++
+    return row
+  }
+  let uses = new Uint32Array(capacity)
   let seen = new Float64Array(capacity)
   let changed = new Uint8Array(capacity)
   const subject: (string | null)[] = []
@@ -146,13 +166,10 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
   function ensure(row: number) {
     if (row < capacity) return
     capacity = Math.max(row + 1, capacity * 2)
-    const p = new Uint8Array(capacity)
-    p.set(present)
-    present = p
     const c = new Uint8Array(capacity)
     c.set(changed)
     changed = c
-    uses = grown(uses, capacity)
+    uses = grownU32(uses, capacity)
     seen = grown(seen, capacity)
     first.grow(capacity)
     last.grow(capacity)
@@ -182,22 +199,23 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
   }
   let current: AuthEvent | null = null
 
-  function put(columns: UseColumns, row: number, event: AuthEvent) {
+  /**
+   * Writes the event's use into a row of `columns`. A value equal to what the row holds, or to what the row's
+   * other use holds (`other`), keeps that instance: a decoder gives every event its own copy of the address.
+   */
+  function put(columns: UseColumns, row: number, event: AuthEvent, other: UseColumns) {
     columns.id[row] = event.event_id
     columns.ts[row] = event.ts
-    const ip = event.ip ?? null
-    // The same address as the row already holds keeps the instance it holds.
-    if (columns.ip[row] !== ip) columns.ip[row] = ip
+    columns.ip[row] = shared(columns.ip[row]!, other.ip[row]!, event.ip ?? null)
     const prefix = event.ip_prefix ?? null
     if (columns.prefix[row] !== prefix) columns.prefix[row] = intern(prefix)
-    columns.asn[row] = event.asn ?? Number.NaN
+    columns.asn[row] = asnOf(event.asn)
     columns.net[row] = networkOf(event)
     columns.place[row] = placeFor(event)
     const ua = event.user_agent ?? null
     if (columns.ua[row] !== ua) columns.ua[row] = intern(ua)
     columns.client[row] = clientFor(event)
-    const device = event.device_id ?? null
-    if (columns.device[row] !== device) columns.device[row] = device
+    columns.device[row] = shared(columns.device[row]!, other.device[row]!, event.device_id ?? null)
   }
 
   const tokenOf = (row: number): string | null => token[row] ?? (tokenFp[row] === null ? null : 't:' + tokenFp[row])
@@ -229,14 +247,12 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
     get size() {
       return size
     },
-    has: (row) => row < capacity && present[row] === 1,
-    seenTs: (row) => seen[row]!,
-    record(row, event) {
-      ensure(row)
-      if (present[row] !== 1) {
-        present[row] = 1
-        size++
-        uses[row] = 0
+    has: (g) => rowOf(g) >= 0,
+    seenTs: (g) => seen[rowOf(g)]!,
+    record(g, event) {
+      let row = rowOf(g)
+      if (row < 0) {
+        row = claim(g)
         changed[row] = 0
         subject[row] = event.subject ?? null
         tokenFp[row] = event.token_fp ?? null
@@ -244,8 +260,8 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
         tokenKind[row] = intern(event.token_kind)
         clientId[row] = intern(event.client_id)
         seen[row] = event.ts
-        put(first, row, event)
-        if (event.kind === 'VALIDATE') put(last, row, event)
+        put(first, row, event, last)
+        if (event.kind === 'VALIDATE') put(last, row, event, first)
         else last.clear(row)
         uses[row] = 1
         return
@@ -264,24 +280,27 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
       changed[row] = bits
       // Events arrive out of order within the lateness: first and last are by event time.
       if (event.ts > seen[row]!) seen[row] = event.ts
-      if (event.ts < first.ts[row]!) put(first, row, event)
-      if (event.kind === 'VALIDATE' && (last.id[row] == null || event.ts >= last.ts[row]!)) put(last, row, event)
+      if (event.ts < first.ts[row]!) put(first, row, event, last)
+      if (event.kind === 'VALIDATE' && (last.id[row] == null || event.ts >= last.ts[row]!)) put(last, row, event, first)
     },
-    forget(row) {
-      if (row >= capacity || present[row] !== 1) return
-      present[row] = 0
+    forget(g) {
+      const row = rowOf(g)
+      if (row < 0) return
+      rows[g] = -1
+      free.push(row)
       size--
       subject[row] = tokenFp[row] = token[row] = tokenKind[row] = clientId[row] = null
       first.clear(row)
       last.clear(row)
     },
-    view(row, key, event) {
+    view(g, key, event) {
       current = event
-      viewRow = row >= 0 && row < capacity && present[row] === 1 ? row : -1
+      viewRow = g < 0 ? -1 : rowOf(g)
       viewKey = key
       return context
     },
-    toJSON(row) {
+    toJSON(g) {
+      const row = rowOf(g)
       const r: CredentialRecord = {
         subject: subject[row]!, token_fp: tokenFp[row]!, token_kind: tokenKind[row]!, client_id: clientId[row]!, uses: uses[row]!,
         changed: changed[row]!, seen: seen[row]!, first: first.read(row), last: last.id[row] == null ? null : last.read(row),
@@ -289,10 +308,8 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
       if (token[row] !== null) r.token = token[row]
       return r
     },
-    restore(row, r) {
-      ensure(row)
-      if (present[row] !== 1) size++
-      present[row] = 1
+    restore(g, r) {
+      const row = rowOf(g) >= 0 ? rowOf(g) : claim(g)
       subject[row] = r.subject
       tokenFp[row] = r.token_fp
       token[row] = r.token ?? null

@@ -259,7 +259,8 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
         book.forget(cg)
         if (track) mark(cg, RECORD_BIT)
       }
-      const context = book.view(cg, credential ?? '', event)
+      // The key string the engine holds, so a detector keeping it shares it.
+      const context = book.view(cg, cg >= 0 ? names[cg]! : credential ?? '', event)
       for (let d = 0; d < n; d++) {
         const detector = detectors[d]!
         const slotNames = detector.slots(event)
