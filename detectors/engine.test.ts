@@ -3,6 +3,7 @@ import { test } from 'node:test'
 import type { AuthEvent } from '../schemas/model.js'
 import { createDetectionEngine } from './engine.js'
 import { createMultiNetworkDetector } from './multi-network.js'
+import { NO_FINDINGS, type Detector } from './types.js'
 
 const MIN = 60_000
 const ev = (id: string, ts: number, session: string, asn: number, ua = 'Chrome'): AuthEvent => ({
@@ -54,4 +55,62 @@ test('a slot kept alive by later events is evicted once it finally falls behind,
   e.process(ev('e', 5 * 60 * MIN, 's3', 1))
   e.process(ev('f', 12 * 60 * MIN, 's4', 1))
   assert.equal(e.size, 1, 's3 went too; only the newest slot is left')
+})
+
+/** A detector that keeps nothing and writes down what the engine's credential record said at each step. */
+function probe() {
+  const seen: { id: string; key: string; uses: number; first: string | null; last: string | null; subject: string | null; network: string | null }[] = []
+  const detector: Detector<unknown> = {
+    name: 'probe',
+    slots: (event) => (event.session_id ? ['s:' + event.session_id] : []),
+    step(state, event, _slot, context) {
+      seen.push({
+        id: event.event_id, key: context!.key, uses: context!.uses, first: context!.first()?.id ?? null, last: context!.last()?.id ?? null,
+        subject: context!.subject, network: context!.eventNetwork,
+      })
+      return { state, findings: NO_FINDINGS }
+    },
+    expiry: () => 0,
+  }
+  return { detector, seen }
+}
+
+test('the credential record tells every step the history before its event: first use, latest accepted presentation', () => {
+  const { detector, seen } = probe()
+  const e = createDetectionEngine([detector], { latenessMs: 5 * MIN, sweepEveryMs: MIN })
+  e.process({ ...ev('login', 0, 's1', 1), kind: 'ISSUE', action: 'login', result: null })
+  e.process(ev('r1', MIN, 's1', 1))
+  e.process({ ...ev('refused', 2 * MIN, 's1', 1), result: 'REVOKED' })
+  e.process(ev('r2', 3 * MIN, 's1', 2))
+  assert.deepEqual(seen.map((x) => [x.id, x.key, x.uses, x.first, x.last]), [
+    ['login', 's:s1', 0, null, null],
+    ['r1', 's:s1', 1, 'login', null],
+    ['refused', 's:s1', 2, 'login', 'r1'],
+    ['r2', 's:s1', 2, 'login', 'r1'],
+  ])
+  assert.equal(seen[1]!.subject, 'u-s1')
+  assert.equal(seen[3]!.network, 'AS2', "the event's own network, named once for all detectors")
+  assert.equal(e.size, 0, 'the probe keeps no state')
+  assert.equal(e.credentials, 1)
+})
+
+test('credential records are checkpointed and restored with the states, and forgotten after their time', () => {
+  const config = { latenessMs: 5 * MIN, sweepEveryMs: MIN, contextTtlMs: 60 * MIN }
+  const first = probe()
+  const original = createDetectionEngine([first.detector], config)
+  original.process(ev('a', 0, 's1', 1))
+  original.process(ev('b', MIN, 's1', 1))
+  const changes = original.takeChanges()
+  assert.deepEqual(changes.map((c) => c.key), ['context|s:s1'])
+  const second = probe()
+  const restored = createDetectionEngine([second.detector], config)
+  restored.restore(changes.map((c) => JSON.parse(JSON.stringify(c))))
+  restored.process(ev('c', 2 * MIN, 's1', 3))
+  original.process(ev('c', 2 * MIN, 's1', 3))
+  assert.deepEqual(second.seen.at(-1), first.seen.at(-1))
+  assert.equal(second.seen.at(-1)!.first, 'a')
+  restored.takeChanges()
+  restored.process(ev('later', 2 * 60 * MIN, 's2', 1))
+  assert.equal(restored.credentials, 1, 's1 was last used at 2 min: its record is gone, s2 has one')
+  assert.deepEqual(restored.takeChanges().find((c) => c.key === 'context|s:s1'), { key: 'context|s:s1', state: undefined })
 })

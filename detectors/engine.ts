@@ -255,7 +255,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
       const credential = credentialKey(event)
       let cg = credential === null ? -1 : groupOf(credential)
       // A record past its time is gone, as if swept.
-      if (cg >= 0 && book.has(cg) && recordDue(cg)) {
+      if (cg >= 0 && filed[cg]! <= sweptBucket + 1 && book.has(cg) && recordDue(cg)) {
         book.forget(cg)
         if (track) mark(cg, RECORD_BIT)
       }
@@ -268,7 +268,8 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
           const slotName = slotNames[i]!
           let g = groupOf(slotName)
           let before = g >= 0 ? states[g]?.[d] : undefined
-          if (before !== undefined && stateDue(d, before)) {
+          // A group filed after the next sweep holds nothing due (it is filed at its earliest expiry).
+          if (before !== undefined && filed[g]! <= sweptBucket + 1 && stateDue(d, before)) {
             // Due at a sweep already passed: forgotten, as the sweep would have.
             drop(g, d, track)
             before = undefined
