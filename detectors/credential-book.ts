@@ -7,15 +7,40 @@
 // user agents, clients, address prefixes) are stored as one shared instance each (a decoder makes a new string
 // per event), so a row holds references rather than copies.
 import type { AuthEvent } from '../schemas/model.js'
-import { clientOf, clientsDiffer, createUseReader, differs, placeOf, tokenKeyOf, type Use } from './signals.js'
+import { clientOf, clientsDiffer, createUseReader, differs, isAnonymised, isLocatable, isMobileNetwork, placeOf, tokenKeyOf } from './signals.js'
 import { createInterner } from './compact.js'
-import type { CredentialContext } from './types.js'
+import type { CredentialContext, RecordedUse } from './types.js'
 
 /** Bits of CredentialContext.changed: what differed, on some later use, from the first use. */
 export const CHANGED_NETWORK = 1
 export const CHANGED_CLIENT = 2
 export const CHANGED_DEVICE = 4
 export const CHANGED_TOKEN = 8
+/** Coordinates (both known) other than the first use's. */
+export const CHANGED_LOCATION = 16
+/** Not a change: an issuance of the credential was seen (kept with the change bits). */
+const ISSUED = 128
+
+/** Bits of RecordedUse.flags: facts about one use's address and client (signals.ts tests). */
+export const USE_ISSUE = 1
+export const USE_ANONYMISED = 2
+export const USE_HOSTING = 4
+export const USE_MOBILE = 8
+export const USE_CORPORATE = 16
+export const USE_LOCATABLE = 32
+export const USE_AUTOMATION = 64
+
+function flagsOf(event: AuthEvent): number {
+  let f = 0
+  if (event.kind === 'ISSUE') f |= USE_ISSUE
+  if (isAnonymised(event)) f |= USE_ANONYMISED
+  if (event.net_flags.includes('hosting')) f |= USE_HOSTING
+  if (isMobileNetwork(event)) f |= USE_MOBILE
+  if (event.net_flags.includes('corporate')) f |= USE_CORPORATE
+  if (isLocatable(event)) f |= USE_LOCATABLE
+  if (event.device_type === 'automation') f |= USE_AUTOMATION
+  return f
+}
 
 /** The record as checkpointed (plain JSON). */
 export interface CredentialRecord {
@@ -29,8 +54,8 @@ export interface CredentialRecord {
   changed: number
   /** Latest use of any kind. */
   seen: number
-  first: Use
-  last: Use | null
+  first: RecordedUse
+  last: RecordedUse | null
 }
 
 /** Whether an event is a use of its credential: an issuance, or a presentation that was not refused. */
@@ -51,26 +76,50 @@ class UseColumns {
   ua: (string | null)[] = []
   client: (string | null)[] = []
   device: (string | null)[] = []
+  ja4: (string | null)[] = []
+  /** NaN: unknown. */
+  lat: Float64Array<ArrayBuffer>
+  lon: Float64Array<ArrayBuffer>
+  acc: Float64Array<ArrayBuffer>
+  flags: Uint8Array<ArrayBuffer>
 
   constructor(capacity: number) {
     this.ts = new Float64Array(capacity)
     this.asn = new Uint32Array(capacity)
+    this.lat = new Float64Array(capacity)
+    this.lon = new Float64Array(capacity)
+    this.acc = new Float64Array(capacity)
+    this.flags = new Uint8Array(capacity)
   }
 
   grow(capacity: number) {
     this.ts = grown(this.ts, capacity)
     this.asn = grownU32(this.asn, capacity)
+    this.lat = grown(this.lat, capacity)
+    this.lon = grown(this.lon, capacity)
+    this.acc = grown(this.acc, capacity)
+    if (this.flags.length < capacity) {
+      const f = new Uint8Array(Math.max(capacity, this.flags.length * 2))
+      f.set(this.flags)
+      this.flags = f
+    }
   }
 
-  read(row: number): Use {
+  read(row: number): RecordedUse {
     const asn = this.asn[row]!
     return {
       id: this.id[row]!, ts: this.ts[row]!, ip: this.ip[row]!, prefix: this.prefix[row]!, asn: asn === NO_ASN ? null : asn,
       net: this.net[row]!, place: this.place[row]!, ua: this.ua[row]!, client: this.client[row]!, device: this.device[row]!,
+      ja4: this.ja4[row]!, lat: orNull(this.lat[row]!), lon: orNull(this.lon[row]!), accuracy_km: orNull(this.acc[row]!), flags: this.flags[row]!,
     }
   }
 
-  write(row: number, use: Use) {
+  write(row: number, use: RecordedUse) {
+    this.ja4[row] = use.ja4
+    this.lat[row] = use.lat ?? Number.NaN
+    this.lon[row] = use.lon ?? Number.NaN
+    this.acc[row] = use.accuracy_km ?? Number.NaN
+    this.flags[row] = use.flags
     this.id[row] = use.id
     this.ts[row] = use.ts
     this.ip[row] = use.ip
@@ -84,7 +133,7 @@ class UseColumns {
   }
 
   clear(row: number) {
-    this.id[row] = this.ip[row] = this.prefix[row] = this.net[row] = this.place[row] = this.ua[row] = this.client[row] = this.device[row] = null
+    this.id[row] = this.ip[row] = this.prefix[row] = this.net[row] = this.place[row] = this.ua[row] = this.client[row] = this.device[row] = this.ja4[row] = null
   }
 }
 
@@ -98,6 +147,8 @@ function shared(held: string | null, other: string | null, value: string | null)
   if (held !== null && held === value) return held
   return other !== null && other === value ? other : value
 }
+
+const orNull = (x: number): number | null => (Number.isNaN(x) ? null : x)
 
 function grownU32(a: Uint32Array<ArrayBuffer>, capacity: number): Uint32Array<ArrayBuffer> {
   if (a.length >= capacity) return a
@@ -216,8 +267,17 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
     if (columns.ua[row] !== ua) columns.ua[row] = intern(ua)
     columns.client[row] = clientFor(event)
     columns.device[row] = shared(columns.device[row]!, other.device[row]!, event.device_id ?? null)
+    const ja4 = event.ja4 ?? null
+    if (columns.ja4[row] !== ja4) columns.ja4[row] = intern(ja4)
+    columns.lat[row] = event.lat ?? Number.NaN
+    columns.lon[row] = event.lon ?? Number.NaN
+    columns.acc[row] = event.geo_accuracy_km ?? Number.NaN
+    columns.flags[row] = flagsOf(event)
   }
 
+  const shareStrings = (u: RecordedUse): RecordedUse => ({
+    ...u, prefix: intern(u.prefix), net: intern(u.net), place: intern(u.place), ua: intern(u.ua), client: intern(u.client), ja4: intern(u.ja4),
+  })
   const tokenOf = (row: number): string | null => token[row] ?? (tokenFp[row] === null ? null : 't:' + tokenFp[row])
   /** What the token column holds for an event: only a key that is not 't:' + its fingerprint. */
   const ownToken = (event: AuthEvent): string | null => (event.jti ? tokenKeyOf(event) : null)
@@ -232,7 +292,8 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
     get tokenKind() { return viewRow < 0 ? null : tokenKind[viewRow]! },
     get clientId() { return viewRow < 0 ? null : clientId[viewRow]! },
     get uses() { return viewRow < 0 ? 0 : uses[viewRow]! },
-    get changed() { return viewRow < 0 ? 0 : changed[viewRow]! },
+    get changed() { return viewRow < 0 ? 0 : changed[viewRow]! & ~ISSUED },
+    get issued() { return viewRow < 0 ? false : (changed[viewRow]! & ISSUED) !== 0 },
     get firstTs() { return viewRow < 0 ? Number.NaN : first.ts[viewRow]! },
     get lastTs() { return viewRow < 0 || last.id[viewRow] == null ? Number.NaN : last.ts[viewRow]! },
     get seenTs() { return viewRow < 0 ? Number.NaN : seen[viewRow]! },
@@ -253,7 +314,7 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
       let row = rowOf(g)
       if (row < 0) {
         row = claim(g)
-        changed[row] = 0
+        changed[row] = event.kind === 'ISSUE' ? ISSUED : 0
         subject[row] = event.subject ?? null
         tokenFp[row] = event.token_fp ?? null
         token[row] = ownToken(event)
@@ -277,6 +338,8 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
       if (clientsDiffer(first.client[row]!, clientFor(event))) bits |= CHANGED_CLIENT
       if (differs(first.device[row], event.device_id)) bits |= CHANGED_DEVICE
       if (differs(had, key)) bits |= CHANGED_TOKEN
+      if (event.kind === 'ISSUE') bits |= ISSUED
+      if (event.lat != null && event.lon != null && !Number.isNaN(first.lat[row]!) && (event.lat !== first.lat[row] || event.lon !== first.lon[row])) bits |= CHANGED_LOCATION
       changed[row] = bits
       // Events arrive out of order within the lateness: first and last are by event time.
       if (event.ts > seen[row]!) seen[row] = event.ts
@@ -318,9 +381,9 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
       seen[row] = r.seen
       uses[row] = r.uses
       changed[row] = r.changed
-      first.write(row, { ...r.first, prefix: intern(r.first.prefix), net: intern(r.first.net), place: intern(r.first.place), ua: intern(r.first.ua), client: intern(r.first.client) })
+      first.write(row, shareStrings(r.first))
       if (r.last === null) last.clear(row)
-      else last.write(row, { ...r.last, prefix: intern(r.last.prefix), net: intern(r.last.net), place: intern(r.last.place), ua: intern(r.last.ua), client: intern(r.last.client) })
+      else last.write(row, shareStrings(r.last))
     },
   }
 }

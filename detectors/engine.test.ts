@@ -3,6 +3,7 @@ import { test } from 'node:test'
 import type { AuthEvent } from '../schemas/model.js'
 import { createDetectionEngine } from './engine.js'
 import { createMultiNetworkDetector } from './multi-network.js'
+import { CHANGED_NETWORK, USE_ISSUE } from './credential-book.js'
 import { NO_FINDINGS, type Detector } from './types.js'
 
 const MIN = 60_000
@@ -59,14 +60,18 @@ test('a slot kept alive by later events is evicted once it finally falls behind,
 
 /** A detector that keeps nothing and writes down what the engine's credential record said at each step. */
 function probe() {
-  const seen: { id: string; key: string; uses: number; first: string | null; last: string | null; subject: string | null; network: string | null }[] = []
+  const seen: {
+    id: string; key: string; uses: number; first: string | null; last: string | null; subject: string | null; network: string | null
+    changed: number; issued: boolean; firstFlags: number | null
+  }[] = []
   const detector: Detector<unknown> = {
     name: 'probe',
     slots: (event) => (event.session_id ? ['s:' + event.session_id] : []),
     step(state, event, _slot, context) {
       seen.push({
         id: event.event_id, key: context!.key, uses: context!.uses, first: context!.first()?.id ?? null, last: context!.last()?.id ?? null,
-        subject: context!.subject, network: context!.eventNetwork,
+        subject: context!.subject, network: context!.eventNetwork, changed: context!.changed, issued: context!.issued,
+        firstFlags: context!.first()?.flags ?? null,
       })
       return { state, findings: NO_FINDINGS }
     },
@@ -90,6 +95,11 @@ test('the credential record tells every step the history before its event: first
   ])
   assert.equal(seen[1]!.subject, 'u-s1')
   assert.equal(seen[3]!.network, 'AS2', "the event's own network, named once for all detectors")
+  assert.equal(seen[1]!.issued, true)
+  assert.equal(seen[1]!.firstFlags! & USE_ISSUE, USE_ISSUE)
+  assert.equal(seen[3]!.changed, 0, 'a refused presentation is not a use: nothing changed yet')
+  e.process(ev('r3', 4 * MIN, 's1', 1))
+  assert.equal(seen.at(-1)!.changed, CHANGED_NETWORK, 'r2 came from another network than the login')
   assert.equal(e.size, 0, 'the probe keeps no state')
   assert.equal(e.credentials, 1)
 })

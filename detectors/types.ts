@@ -86,19 +86,31 @@ export interface CredentialContext {
   readonly uses: number
   /** CHANGED_* bits (credential-book.ts): what some later use changed against the first. */
   readonly changed: number
+  /** An issuance (ISSUE) of the credential was seen. */
+  readonly issued: boolean
   readonly firstTs: number
   /** Time of the latest accepted presentation (NaN: none yet). */
   readonly lastTs: number
   /** Time of the latest use of any kind. */
   readonly seenTs: number
   /** The earliest use by event time: an issuance or an accepted presentation (the issuance context when seen). */
-  first(): Use | null
+  first(): RecordedUse | null
   /** The latest accepted presentation (VALIDATE) by event time; null when none yet. */
-  last(): Use | null
+  last(): RecordedUse | null
   /** The current event's network, client and place (signals.ts names), computed once per event for all. */
   readonly eventNetwork: string | null
   readonly eventClient: string | null
   readonly eventPlace: string | null
+}
+
+/** A use as the credential record keeps it: a signals.ts Use and what detectors judge addresses by. */
+export interface RecordedUse extends Use {
+  ja4: string | null
+  lat: number | null
+  lon: number | null
+  accuracy_km: number | null
+  /** USE_* bits (credential-book.ts): issuance, anonymised, hosting, mobile, corporate, locatable, automation. */
+  flags: number
 }
 
 export function emptyEvidence(): Evidence {
