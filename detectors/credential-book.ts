@@ -16,7 +16,7 @@ export const CHANGED_NETWORK = 1
 export const CHANGED_CLIENT = 2
 export const CHANGED_DEVICE = 4
 export const CHANGED_TOKEN = 8
-/** Coordinates (both known) other than the first use's. */
+/** A locatable use (signals.ts isLocatable) at other coordinates than the first use's. */
 export const CHANGED_LOCATION = 16
 /** Not a change: an issuance of the credential was seen (kept with the change bits). */
 const ISSUED = 128
@@ -54,6 +54,8 @@ export interface CredentialRecord {
   changed: number
   /** Latest use of any kind. */
   seen: number
+  /** Latest locatable use at the first use's coordinates. */
+  stayed: number | null
   first: RecordedUse
   last: RecordedUse | null
 }
@@ -203,6 +205,8 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
   }
   let uses = new Uint32Array(capacity)
   let seen = new Float64Array(capacity)
+  /** Latest locatable use at the first use's coordinates (NaN: none). */
+  let stayed = new Float64Array(capacity)
   let changed = new Uint8Array(capacity)
   const subject: (string | null)[] = []
   const tokenFp: (string | null)[] = []
@@ -222,6 +226,7 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
     changed = c
     uses = grownU32(uses, capacity)
     seen = grown(seen, capacity)
+    stayed = grown(stayed, capacity)
     first.grow(capacity)
     last.grow(capacity)
   }
@@ -297,6 +302,9 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
     get firstTs() { return viewRow < 0 ? Number.NaN : first.ts[viewRow]! },
     get lastTs() { return viewRow < 0 || last.id[viewRow] == null ? Number.NaN : last.ts[viewRow]! },
     get seenTs() { return viewRow < 0 ? Number.NaN : seen[viewRow]! },
+    get stayedUntil() { return viewRow < 0 ? Number.NaN : stayed[viewRow]! },
+    get firstNetwork() { return viewRow < 0 ? null : first.net[viewRow]! },
+    get firstClient() { return viewRow < 0 ? null : first.client[viewRow]! },
     first() { return viewRow < 0 ? null : first.read(viewRow) },
     last() { return viewRow < 0 || last.id[viewRow] == null ? null : last.read(viewRow) },
     get eventNetwork() { return networkOf(current!) },
@@ -321,6 +329,7 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
         tokenKind[row] = intern(event.token_kind)
         clientId[row] = intern(event.client_id)
         seen[row] = event.ts
+        stayed[row] = isLocatable(event) ? event.ts : Number.NaN
         put(first, row, event, last)
         if (event.kind === 'VALIDATE') put(last, row, event, first)
         else last.clear(row)
@@ -339,7 +348,10 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
       if (differs(first.device[row], event.device_id)) bits |= CHANGED_DEVICE
       if (differs(had, key)) bits |= CHANGED_TOKEN
       if (event.kind === 'ISSUE') bits |= ISSUED
-      if (event.lat != null && event.lon != null && !Number.isNaN(first.lat[row]!) && (event.lat !== first.lat[row] || event.lon !== first.lon[row])) bits |= CHANGED_LOCATION
+      if (isLocatable(event)) {
+        if (event.lat !== first.lat[row] || event.lon !== first.lon[row]) bits |= CHANGED_LOCATION
+        else if (event.ts > stayed[row]!) stayed[row] = event.ts
+      }
       changed[row] = bits
       // Events arrive out of order within the lateness: first and last are by event time.
       if (event.ts > seen[row]!) seen[row] = event.ts
@@ -366,7 +378,7 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
       const row = rowOf(g)
       const r: CredentialRecord = {
         subject: subject[row]!, token_fp: tokenFp[row]!, token_kind: tokenKind[row]!, client_id: clientId[row]!, uses: uses[row]!,
-        changed: changed[row]!, seen: seen[row]!, first: first.read(row), last: last.id[row] == null ? null : last.read(row),
+        changed: changed[row]!, seen: seen[row]!, stayed: orNull(stayed[row]!), first: first.read(row), last: last.id[row] == null ? null : last.read(row),
       }
       if (token[row] !== null) r.token = token[row]
       return r
@@ -379,6 +391,7 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
       tokenKind[row] = intern(r.token_kind)
       clientId[row] = intern(r.client_id)
       seen[row] = r.seen
+      stayed[row] = r.stayed ?? Number.NaN
       uses[row] = r.uses
       changed[row] = r.changed
       first.write(row, shareStrings(r.first))

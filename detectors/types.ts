@@ -93,6 +93,14 @@ export interface CredentialContext {
   readonly lastTs: number
   /** Time of the latest use of any kind. */
   readonly seenTs: number
+  /**
+   * Time of the latest locatable use at the first use's coordinates (NaN: none); while `changed` lacks
+   * CHANGED_LOCATION, every locatable use was there.
+   */
+  readonly stayedUntil: number
+  /** first().net and first().client without building the use. */
+  readonly firstNetwork: string | null
+  readonly firstClient: string | null
   /** The earliest use by event time: an issuance or an accepted presentation (the issuance context when seen). */
   first(): RecordedUse | null
   /** The latest accepted presentation (VALIDATE) by event time; null when none yet. */
