@@ -29,6 +29,8 @@ export const USE_MOBILE = 8
 export const USE_CORPORATE = 16
 export const USE_LOCATABLE = 32
 export const USE_AUTOMATION = 64
+/** The event carried an address prefix (multi_network steps only those). */
+export const USE_PREFIXED = 128
 
 function flagsOf(event: AuthEvent): number {
   let f = 0
@@ -39,6 +41,7 @@ function flagsOf(event: AuthEvent): number {
   if (event.net_flags.includes('corporate')) f |= USE_CORPORATE
   if (isLocatable(event)) f |= USE_LOCATABLE
   if (event.device_type === 'automation') f |= USE_AUTOMATION
+  if (event.ip_prefix) f |= USE_PREFIXED
   return f
 }
 
@@ -305,6 +308,9 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
     get stayedUntil() { return viewRow < 0 ? Number.NaN : stayed[viewRow]! },
     get firstNetwork() { return viewRow < 0 ? null : first.net[viewRow]! },
     get firstClient() { return viewRow < 0 ? null : first.client[viewRow]! },
+    get firstFlags() { return viewRow < 0 ? 0 : first.flags[viewRow]! },
+    get firstLat() { return viewRow < 0 ? Number.NaN : first.lat[viewRow]! },
+    get firstLon() { return viewRow < 0 ? Number.NaN : first.lon[viewRow]! },
     first() { return viewRow < 0 ? null : first.read(viewRow) },
     last() { return viewRow < 0 || last.id[viewRow] == null ? null : last.read(viewRow) },
     get eventNetwork() { return networkOf(current!) },

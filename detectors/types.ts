@@ -98,9 +98,12 @@ export interface CredentialContext {
    * CHANGED_LOCATION, every locatable use was there.
    */
   readonly stayedUntil: number
-  /** first().net and first().client without building the use. */
+  /** Parts of first() read without building the use (NaN: unknown coordinate; flags 0 with no record). */
   readonly firstNetwork: string | null
   readonly firstClient: string | null
+  readonly firstFlags: number
+  readonly firstLat: number
+  readonly firstLon: number
   /** The earliest use by event time: an issuance or an accepted presentation (the issuance context when seen). */
   first(): RecordedUse | null
   /** The latest accepted presentation (VALIDATE) by event time; null when none yet. */
@@ -117,7 +120,7 @@ export interface RecordedUse extends Use {
   lat: number | null
   lon: number | null
   accuracy_km: number | null
-  /** USE_* bits (credential-book.ts): issuance, anonymised, hosting, mobile, corporate, locatable, automation. */
+  /** USE_* bits (credential-book.ts): issuance, anonymised, hosting, mobile, corporate, locatable, automation, prefixed. */
   flags: number
 }
 
