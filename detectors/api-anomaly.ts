@@ -4,6 +4,7 @@
 // summaries and a capped route set — and lives in one slot per user, next to the user's live sessions.
 // Sessions this detector reported are never folded into the baseline, so a scraper cannot teach it.
 import { median, medianAbsoluteDeviation } from 'simple-statistics'
+import { appended, createInterner } from './compact.js'
 import type { AuthEvent } from '../schemas/model.js'
 import { createMachineIdentityTest, credentialKey, DEFAULT_MACHINE_SUBJECTS, createUseReader, evidenceOf, roundScore, type Use } from './signals.js'
 import { NO_FINDINGS, NO_SLOTS, severityFor, type Detector, type Finding, type StepResult } from './types.js'
@@ -79,10 +80,14 @@ interface LiveSession {
    */
   routes: string[]
   counts: number[]
-  /** Distinct routes the user had never called (capped, for evidence). */
-  new_routes: string[]
-  bulk_routes: string[]
-  first: Use
+  /** Distinct routes the user had never called (capped, for evidence); null while there are none. */
+  new_routes: string[] | null
+  bulk_routes: string[] | null
+  /**
+   * The evidence's reference use. null when the engine's record of the credential holds it (its first use,
+   * usually the login): the session's first request is kept only for a credential the record did not know.
+   */
+  first: Use | null
   flagged: Use | null
   incident_ts: number | null
   reported_score: number
@@ -103,7 +108,8 @@ interface Baseline {
 
 export interface ApiAnomalyState {
   subject: string
-  baseline: Baseline
+  /** null until the first of the user's sessions is over. */
+  baseline: Baseline | null
   live: LiveSession[]
   last: number
 }
@@ -113,6 +119,8 @@ export function createApiAnomalyDetector(config: ApiAnomalyConfig = DEFAULT_API_
   const isMachine = createMachineIdentityTest(config.machineSubjects)
   const bulkSegments = new Set(config.bulkSegments.map((x) => x.toLowerCase()))
   const isBulk = (route: string) => route.toLowerCase().split(/[/?.]/).some((seg) => bulkSegments.has(seg))
+  // Routes repeat across every user's sessions: each distinct one is kept once.
+  const intern = createInterner(1 << 16)
 
   // The one slot an event touches, reused: the engine reads it before the next call.
   const one = ['']
@@ -126,27 +134,31 @@ export function createApiAnomalyDetector(config: ApiAnomalyConfig = DEFAULT_API_
       one[0] = 'u:' + event.subject
       return one
     },
-    step: function apiAnomaly(state, event): StepResult<ApiAnomalyState> {
-      const s: ApiAnomalyState = state ?? { subject: event.subject!, baseline: emptyBaseline(), live: [], last: event.ts }
+    step: function apiAnomaly(state, event, _slot, context): StepResult<ApiAnomalyState> {
+      // The record's copies of the subject and fingerprint are shared rather than the event's kept.
+      const s: ApiAnomalyState = state ?? { subject: context?.subject != null && context.subject === event.subject ? context.subject : event.subject!, baseline: null, live: [], last: event.ts }
       if (event.ts > s.last) s.last = event.ts
       foldFinished(s, config)
-      const key = credentialKey(event)!
-      const route = event.route!
+      const known = context !== undefined && context.uses > 0
+      const key = known ? context.key : credentialKey(event)!
+      const route = intern(event.route)!
       let live: LiveSession | undefined
       for (const x of s.live) if (x.key === key) { live = x; break }
       if (!live) {
+        const fp = event.token_fp ?? null
         live = {
-          key, session_id: event.session_id ?? null, token_fp: event.token_fp ?? null, start: event.ts, last: event.ts, n: 0,
-          minute: Math.floor(event.ts / 60_000), in_minute: 0, peak: 0, routes: [], counts: [], new_routes: [], bulk_routes: [],
-          first: read.useOf(event), flagged: null, incident_ts: null, reported_score: 0,
+          key, session_id: event.session_id ?? null, token_fp: known && context.tokenFp === fp ? context.tokenFp : fp, start: event.ts, last: event.ts, n: 0,
+          minute: Math.floor(event.ts / 60_000), in_minute: 0, peak: 0, routes: [], counts: [], new_routes: null, bulk_routes: null,
+          first: known ? null : read.useOf(event), flagged: null, incident_ts: null, reported_score: 0,
         }
-        s.live.push(live)
+        // Lists grow by exact copies (compact.ts): a user has a few live sessions of a few routes each.
+        s.live = appended(s.live, live)
       }
       count(live, event, route, s.baseline, config, isBulk)
       if (s.live.length > config.maxLiveSessions) {
         // The least recently active session is over as far as memory goes: it joins the baseline.
         s.live.sort((a, b) => b.last - a.last)
-        for (const old of s.live.splice(config.maxLiveSessions)) fold(s.baseline, old, config)
+        for (const old of s.live.splice(config.maxLiveSessions)) fold(s, old, config)
       }
 
       const judged = judge(live, s.baseline, config)
@@ -154,13 +166,14 @@ export function createApiAnomalyDetector(config: ApiAnomalyConfig = DEFAULT_API_
       live.flagged ??= read.useOf(event)
       live.incident_ts ??= event.ts
       live.reported_score = judged.score
-      return { state: s, findings: [toFinding(s, live, judged, config)] }
+      const first = live.first ?? (context?.key === live.key ? context.first() : null) ?? live.flagged
+      return { state: s, findings: [toFinding(s, live, first, judged, config)] }
     },
     expiry: (state) => state.last + config.baselineTtlMs,
   }
 }
 
-function count(live: LiveSession, event: AuthEvent, route: string, baseline: Baseline, config: ApiAnomalyConfig, isBulk: (r: string) => boolean): void {
+function count(live: LiveSession, event: AuthEvent, route: string, baseline: Baseline | null, config: ApiAnomalyConfig, isBulk: (r: string) => boolean): void {
   live.n++
   live.last = Math.max(live.last, event.ts)
   const minute = Math.floor(event.ts / 60_000)
@@ -173,14 +186,15 @@ function count(live: LiveSession, event: AuthEvent, route: string, baseline: Bas
     const name = live.routes.length < config.maxSessionRoutes ? route : OTHER_ROUTES
     at = live.routes.indexOf(name)
     if (at < 0) {
-      live.routes.push(name)
-      live.counts.push(0)
+      live.routes = appended(live.routes, name)
+      live.counts = appended(live.counts, 0)
       at = live.routes.length - 1
     }
-    if (baseline.sessions >= config.minBaselineSessions && live.new_routes.length < 2 * config.newRoutesMin && !baseline.routes.includes(route) && !live.new_routes.includes(route)) {
-      live.new_routes.push(route)
+    if (baseline !== null && baseline.sessions >= config.minBaselineSessions && (live.new_routes?.length ?? 0) < 2 * config.newRoutesMin &&
+      !baseline.routes.includes(route) && !live.new_routes?.includes(route)) {
+      live.new_routes = appended(live.new_routes ?? [], route)
     }
-    if (isBulk(route) && !live.bulk_routes.includes(route) && live.bulk_routes.length < 4) live.bulk_routes.push(route)
+    if (isBulk(route) && !live.bulk_routes?.includes(route) && (live.bulk_routes?.length ?? 0) < 4) live.bulk_routes = appended(live.bulk_routes ?? [], route)
   }
   live.counts[at]!++
 }
@@ -193,6 +207,8 @@ export function routeEntropy(counts: number[]): number {
   for (const c of counts) h -= (c / total) * Math.log2(c / total)
   return h
 }
+
+const EMPTY_BASELINE: Baseline = Object.freeze(emptyBaseline()) as Baseline
 
 function emptyBaseline(): Baseline {
   return { sessions: 0, peaks: [], entropies: [], routes: [], bulk: false, peak_median: 0, peak_mad: 0, entropy_median: 0, entropy_mad: 0 }
@@ -212,7 +228,8 @@ interface Judged {
   signals: number
 }
 
-function judge(live: LiveSession, b: Baseline, config: ApiAnomalyConfig): Judged | null {
+function judge(live: LiveSession, baseline: Baseline | null, config: ApiAnomalyConfig): Judged | null {
+  const b = baseline ?? EMPTY_BASELINE
   const ready = b.sessions >= config.minBaselineSessions && b.peaks.length > 0
   const reasons: string[] = []
   let score = 0
@@ -244,12 +261,12 @@ function judge(live: LiveSession, b: Baseline, config: ApiAnomalyConfig): Judged
       reasons.push(`route entropy ${h.toFixed(2)} bits against the user's median ${med.toFixed(2)}: ${h > med ? 'crawling many routes' : 'hammering few routes'}`)
     }
   }
-  if (live.new_routes.length >= config.newRoutesMin) {
+  if (live.new_routes !== null && live.new_routes.length >= config.newRoutesMin) {
     score += 0.25
     signals++
     reasons.push(`${live.new_routes.length} routes this user never called: ${live.new_routes.slice(0, 5).join(', ')}`)
   }
-  if (live.bulk_routes.length > 0) {
+  if (live.bulk_routes !== null && live.bulk_routes.length > 0) {
     if (ready && !b.bulk) {
       score += 0.3
       signals++
@@ -270,12 +287,13 @@ function foldFinished(s: ApiAnomalyState, config: ApiAnomalyConfig): void {
   if (!idle) return
   const done = s.live.filter((x) => s.last - x.last > config.sessionIdleMs)
   s.live = s.live.filter((x) => !done.includes(x))
-  for (const x of done) fold(s.baseline, x, config)
+  for (const x of done) fold(s, x, config)
 }
 
-function fold(b: Baseline, x: LiveSession, config: ApiAnomalyConfig): void {
+function fold(s: ApiAnomalyState, x: LiveSession, config: ApiAnomalyConfig): void {
   // A session this detector reported is not normal behaviour, whoever it turns out to be.
   if (x.reported_score >= config.thresholds.ticket) return
+  const b = (s.baseline ??= emptyBaseline())
   b.sessions++
   b.peaks = [...b.peaks, x.peak].slice(-config.maxBaselineSessions)
   b.peak_median = median(b.peaks)
@@ -288,10 +306,10 @@ function fold(b: Baseline, x: LiveSession, config: ApiAnomalyConfig): void {
   const routes = new Set(b.routes)
   for (const r of x.routes) if (r !== OTHER_ROUTES && routes.size < config.maxBaselineRoutes) routes.add(r)
   b.routes = [...routes]
-  b.bulk ||= x.bulk_routes.length > 0
+  b.bulk ||= x.bulk_routes !== null && x.bulk_routes.length > 0
 }
 
-function toFinding(s: ApiAnomalyState, live: LiveSession, j: Judged, config: ApiAnomalyConfig): Finding {
+function toFinding(s: ApiAnomalyState, live: LiveSession, first: Use | null, j: Judged, config: ApiAnomalyConfig): Finding {
   const score = j.score
   return {
     detector: 'api_anomaly',
@@ -306,7 +324,7 @@ function toFinding(s: ApiAnomalyState, live: LiveSession, j: Judged, config: Api
     session_id: live.session_id,
     token_fp: live.token_fp,
     summary: `session API behaviour unlike ${s.subject}'s own (${j.reasons.length} signal${j.reasons.length === 1 ? '' : 's'})`,
-    evidence: evidenceOf([live.first, live.flagged!], j.reasons),
+    evidence: evidenceOf(first ? [first, live.flagged!] : [live.flagged!], j.reasons),
     first_malicious_ts: live.incident_ts!,
   }
 }

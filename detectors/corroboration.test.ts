@@ -11,6 +11,7 @@ function scripted(script: Detection[][]): DetectionEngine {
   const entries: StateEntry[] = []
   return {
     size: 0,
+    credentials: 0,
     get watermark() {
       return 0
     },

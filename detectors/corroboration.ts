@@ -104,6 +104,9 @@ export function withCorroboration(engine: DetectionEngine, config: Corroboration
     get size() {
       return engine.size + agreements.size
     },
+    get credentials() {
+      return engine.credentials
+    },
     get watermark() {
       return engine.watermark
     },

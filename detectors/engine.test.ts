@@ -2,7 +2,9 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { AuthEvent } from '../schemas/model.js'
 import { createDetectionEngine } from './engine.js'
-import { createMultiNetworkDetector, DEFAULT_MULTI_NETWORK } from './multi-network.js'
+import { createMultiNetworkDetector } from './multi-network.js'
+import { CHANGED_NETWORK, USE_ISSUE } from './credential-book.js'
+import { NO_FINDINGS, type Detector } from './types.js'
 
 const MIN = 60_000
 const ev = (id: string, ts: number, session: string, asn: number, ua = 'Chrome'): AuthEvent => ({
@@ -10,9 +12,16 @@ const ev = (id: string, ts: number, session: string, asn: number, ua = 'Chrome')
   session_id: session, scopes: [], amr: [], net_flags: [], claims_unverified: false, ip: `10.0.${asn % 255}.1`,
   ip_prefix: `10.0.${asn % 255}.0/24`, asn, ua_family: ua, os_family: 'Windows', device_type: 'desktop', result: 'OK',
 })
-// Sessions forgotten 30 min after their last use, so eviction is visible within a few hours of event time.
-const detector = () => createMultiNetworkDetector({ ...DEFAULT_MULTI_NETWORK, windowMs: 30 * MIN, sessionIdleMs: 30 * MIN })
-const engine = () => createDetectionEngine([detector() as never], { latenessMs: 5 * MIN, sweepEveryMs: MIN })
+const engine = () => createDetectionEngine([createMultiNetworkDetector() as never], { latenessMs: 5 * MIN, sweepEveryMs: MIN })
+
+/** Remembers when each session was last used, for 30 minutes: a state for every slot, so eviction shows. */
+const lastUse: Detector<{ last: number }> = {
+  name: 'last_use',
+  slots: (event) => (event.session_id ? ['s:' + event.session_id] : []),
+  step: (state, event) => ({ state: { last: Math.max(state?.last ?? 0, event.ts) }, findings: NO_FINDINGS }),
+  expiry: (state) => state.last + 30 * MIN,
+}
+const stateful = () => createDetectionEngine([lastUse as Detector<unknown>], { latenessMs: 5 * MIN, sweepEveryMs: MIN })
 
 test('state restored from a checkpoint continues exactly where the original left off', () => {
   const original = engine()
@@ -26,14 +35,14 @@ test('state restored from a checkpoint continues exactly where the original left
 })
 
 test('slots whose time has passed are evicted and reported as forgotten', () => {
-  const e = engine()
+  const e = stateful()
   e.process(ev('a', 0, 's1', 1))
   e.takeChanges()
   assert.equal(e.size, 1)
   e.process(ev('b', 3 * 60 * MIN, 's2', 1))
   assert.equal(e.size, 1)
   const changes = e.takeChanges()
-  assert.deepEqual(changes.find((c) => c.key.endsWith('s:s1')), { key: 'multi_network|s:s1', state: undefined })
+  assert.deepEqual(changes.find((c) => c.key === 'last_use|s:s1'), { key: 'last_use|s:s1', state: undefined })
 })
 
 test('detections are stamped with the event time offline and with the given time live', () => {
@@ -46,7 +55,7 @@ test('detections are stamped with the event time offline and with the given time
 })
 
 test('a slot kept alive by later events is evicted once it finally falls behind, and not before', () => {
-  const e = engine()
+  const e = stateful()
   e.process(ev('a', 0, 's1', 1))
   e.process(ev('b', 20 * MIN, 's1', 1))
   e.process(ev('c', 40 * MIN, 's2', 1))
@@ -58,6 +67,73 @@ test('a slot kept alive by later events is evicted once it finally falls behind,
   assert.equal(e.size, 1, 's3 went too; only the newest slot is left')
 })
 
+/** A detector that keeps nothing and writes down what the engine's credential record said at each step. */
+function probe() {
+  const seen: {
+    id: string; key: string; uses: number; first: string | null; last: string | null; subject: string | null; network: string | null
+    changed: number; issued: boolean; firstFlags: number | null
+  }[] = []
+  const detector: Detector<unknown> = {
+    name: 'probe',
+    slots: (event) => (event.session_id ? ['s:' + event.session_id] : []),
+    step(state, event, _slot, context) {
+      seen.push({
+        id: event.event_id, key: context!.key, uses: context!.uses, first: context!.first()?.id ?? null, last: context!.last()?.id ?? null,
+        subject: context!.subject, network: context!.eventNetwork, changed: context!.changed, issued: context!.issued,
+        firstFlags: context!.first()?.flags ?? null,
+      })
+      return { state, findings: NO_FINDINGS }
+    },
+    expiry: () => 0,
+  }
+  return { detector, seen }
+}
+
+test('the credential record tells every step the history before its event: first use, latest accepted presentation', () => {
+  const { detector, seen } = probe()
+  const e = createDetectionEngine([detector], { latenessMs: 5 * MIN, sweepEveryMs: MIN })
+  e.process({ ...ev('login', 0, 's1', 1), kind: 'ISSUE', action: 'login', result: null })
+  e.process(ev('r1', MIN, 's1', 1))
+  e.process({ ...ev('refused', 2 * MIN, 's1', 1), result: 'REVOKED' })
+  e.process(ev('r2', 3 * MIN, 's1', 2))
+  assert.deepEqual(seen.map((x) => [x.id, x.key, x.uses, x.first, x.last]), [
+    ['login', 's:s1', 0, null, null],
+    ['r1', 's:s1', 1, 'login', null],
+    ['refused', 's:s1', 2, 'login', 'r1'],
+    ['r2', 's:s1', 2, 'login', 'r1'],
+  ])
+  assert.equal(seen[1]!.subject, 'u-s1')
+  assert.equal(seen[3]!.network, 'AS2', "the event's own network, named once for all detectors")
+  assert.equal(seen[1]!.issued, true)
+  assert.equal(seen[1]!.firstFlags! & USE_ISSUE, USE_ISSUE)
+  assert.equal(seen[3]!.changed, 0, 'a refused presentation is not a use: nothing changed yet')
+  e.process(ev('r3', 4 * MIN, 's1', 1))
+  assert.equal(seen.at(-1)!.changed, CHANGED_NETWORK, 'r2 came from another network than the login')
+  assert.equal(e.size, 0, 'the probe keeps no state')
+  assert.equal(e.credentials, 1)
+})
+
+test('credential records are checkpointed and restored with the states, and forgotten after their time', () => {
+  const config = { latenessMs: 5 * MIN, sweepEveryMs: MIN, contextTtlMs: 60 * MIN }
+  const first = probe()
+  const original = createDetectionEngine([first.detector], config)
+  original.process(ev('a', 0, 's1', 1))
+  original.process(ev('b', MIN, 's1', 1))
+  const changes = original.takeChanges()
+  assert.deepEqual(changes.map((c) => c.key), ['context|s:s1'])
+  const second = probe()
+  const restored = createDetectionEngine([second.detector], config)
+  restored.restore(changes.map((c) => JSON.parse(JSON.stringify(c))))
+  restored.process(ev('c', 2 * MIN, 's1', 3))
+  original.process(ev('c', 2 * MIN, 's1', 3))
+  assert.deepEqual(second.seen.at(-1), first.seen.at(-1))
+  assert.equal(second.seen.at(-1)!.first, 'a')
+  restored.takeChanges()
+  restored.process(ev('later', 2 * 60 * MIN, 's2', 1))
+  assert.equal(restored.credentials, 1, 's1 was last used at 2 min: its record is gone, s2 has one')
+  assert.deepEqual(restored.takeChanges().find((c) => c.key === 'context|s:s1'), { key: 'context|s:s1', state: undefined })
+})
+
 test('a detection carries the route of the event that triggered it, for the alert policy', () => {
   const e = engine()
   e.process({ ...ev('a', 0, 's1', 1), route: '/api/inbox' })
@@ -66,4 +142,23 @@ test('a detection carries the route of the event that triggered it, for the aler
   const other = engine()
   other.process(ev('c', 0, 's2', 1))
   assert.equal(other.process(ev('d', MIN, 's2', 2, 'python-requests'))[0]!.route, null, 'no route on the trigger: null')
+})
+
+test('a step can read its own detector\'s state of another slot, and only read it', () => {
+  const seen: (string | undefined)[] = []
+  const learner: Detector<{ n: number }> = {
+    name: 'learner',
+    slots: (event) => (event.action === 'login' ? ['u:' + event.subject, 's:' + event.session_id] : ['s:' + event.session_id]),
+    step(state, event, slot, _context, peek) {
+      if (slot.startsWith('u:')) return { state: { n: (state?.n ?? 0) + 1 }, findings: NO_FINDINGS }
+      seen.push(String(peek?.('u:' + event.subject)?.n))
+      return { state: { n: 0 }, findings: NO_FINDINGS }
+    },
+    expiry: () => Number.MAX_SAFE_INTEGER,
+  }
+  const e = createDetectionEngine([learner as Detector<unknown>], { latenessMs: 5 * MIN, sweepEveryMs: MIN })
+  e.process({ ...ev('a', 0, 's1', 1), action: 'request' })
+  e.process({ ...ev('b', MIN, 's1', 1), action: 'login' })
+  e.process({ ...ev('c', 2 * MIN, 's1', 1), action: 'request' })
+  assert.deepEqual(seen, ['undefined', '1', '1'], 'nothing learned yet; then the login, learned before the session step')
 })

@@ -1,9 +1,14 @@
-// Runs deterministic detectors over a stream of AuthEvents, keeping one compact state per (detector, slot),
-// evicting slots whose event time has passed, and turning findings into Detections with ids that do
-// not change when the same history is replayed.
+// Runs deterministic detectors over a stream of AuthEvents, keeping one compact state per (detector, slot) and
+// one shared record per credential, evicting what event time has passed, and turning findings into Detections
+// with ids that do not change when the same history is replayed.
 import { createHash } from 'node:crypto'
 import type { AuthEvent, Detection } from '../schemas/model.js'
+import { createCredentialBook, isUse, type CredentialRecord } from './credential-book.js'
+import { credentialKey } from './signals.js'
 import type { Detector, Peek } from './types.js'
+
+/** How long after its last use a credential's record is kept: as long as the detectors that read it remember. */
+export const DEFAULT_CONTEXT_TTL_MS = 12 * 3600_000
 
 export interface EngineConfig {
   /** Events this far behind the newest event time still count; eviction waits for them. */
@@ -12,6 +17,8 @@ export interface EngineConfig {
   sweepEveryMs: number
   /** Record changed slots for takeChanges (default true); the backtest, which never checkpoints, turns it off. */
   trackChanges?: boolean
+  /** How long a credential's shared record outlives its last use (default DEFAULT_CONTEXT_TTL_MS). */
+  contextTtlMs?: number
 }
 
 export interface StateEntry {
@@ -25,100 +32,170 @@ export interface DetectionEngine {
   /** Slots changed since the last call (undefined state = forgotten), for checkpointing. */
   takeChanges(): StateEntry[]
   restore(entries: Iterable<StateEntry>): void
+  /** Detector states held. */
   readonly size: number
+  /** Credential records held (CredentialContext). */
+  readonly credentials: number
   readonly watermark: number
 }
 
 /** What process returns for the (usual) event that detects nothing: shared, so a quiet event allocates no list. */
 const NO_DETECTIONS: readonly Detection[] = Object.freeze([])
 
-/**
- * Every detector's state for one slot name ('s:<session>', 'u:<subject>', …), by detector index. Most
- * detectors key an event by the same session, so one map lookup per distinct name serves them all, and their
- * states sit side by side: a lookup by a freshly built string and each object first touched are cache misses,
- * and they are most of the cost per event.
- */
-interface Group {
-  name: string
-  /** undefined where that detector keeps no state for the name. */
-  states: unknown[]
-  expiry: number[]
-  /** The wheel bucket each state is filed under (NaN: not filed). */
-  bucket: number[]
-  live: number
-  /** Detectors whose state changed since takeChanges, as bits (the group is in the change log when non-zero). */
-  dirty: number
-}
+/** Checkpoint key prefix of the engine's credential records (not a detector's). */
+const CONTEXT = 'context'
+const NOT_FILED = Number.NaN
 
+/**
+ * Layout. Every slot name ('s:<session>', 'u:<subject>', …) is a *group*: a small integer index, reused after
+ * the group is forgotten, looked up once per distinct name per event. Detectors mostly key an event by the
+ * same session, so one lookup serves them all. A group holds each detector's state for the name (a list
+ * allocated only when some detector keeps state there) and, for a credential's name, the shared credential
+ * record (credential-book.ts). Everything else about a group is a column indexed by it, not an object.
+ *
+ * Eviction: a group is filed in a wheel of sweep buckets under the earliest expiry among its states and its
+ * record. A sweep visits only groups filed in the buckets it passes, drops what is due and files the group
+ * again under its next expiry; a group whose expiry moved later is found not due and filed again. A state is
+ * dropped at the first sweep whose horizon passes the bucket of its expiry, exactly as when every state was
+ * filed on its own.
+ */
 export function createDetectionEngine(detectors: Detector<unknown>[], config: EngineConfig): DetectionEngine {
   if (detectors.length > 30) throw new RangeError('at most 30 detectors (change bits are a 32-bit mask)')
-  const groups = new Map<string, Group>()
-  let size = 0
+  const n = detectors.length
+  /** Change bit of the credential record. */
+  const RECORD_BIT = 1 << 30
+  const contextTtlMs = config.contextTtlMs ?? DEFAULT_CONTEXT_TTL_MS
   const track = config.trackChanges ?? true
-  // Groups with changed states since takeChanges, in the order they first changed.
-  let changed: Group[] = []
-  // Expiry wheel: (group, detector) pairs filed under the sweep bucket of their expiry. A state whose expiry
-  // moved is filed again and its old entry is skipped when swept, so a sweep touches only states that may be
-  // due, not all.
-  const wheel = new Map<number, { groups: Group[]; detectors: number[] }>()
+  const index = new Map<string, number>()
+  const names: (string | undefined)[] = []
+  /** Per group: its detectors' states by detector index, or undefined when none keeps state there. */
+  const states: (unknown[] | undefined)[] = []
+  let capacity = 1024
+  /** Live states per group. */
+  let live = new Uint8Array(capacity)
+  /** The bucket the group is filed under at its earliest (NaN: not filed). */
+  let filed = new Float64Array(capacity).fill(NOT_FILED)
+  /** Detectors (bits 0–29) and the record (bit 30) changed since takeChanges; non-zero: in `changed`. */
+  let dirty = new Int32Array(capacity)
+  const free: number[] = []
+  let groups = 0
+  const book = createCredentialBook(capacity)
   // One read-only view per detector of its states in other slots (Detector.step's `peek`).
-  const peekers: Peek<unknown>[] = detectors.map((_, d) => (name: string) => groups.get(name)?.states[d] as Readonly<unknown> | undefined)
+  const peekers: Peek<unknown>[] = detectors.map((_, d) => (name: string) => {
+    const g = index.get(name)
+    return g === undefined ? undefined : (states[g]?.[d] as Readonly<unknown> | undefined)
+  })
+  let size = 0
+  let changed: number[] = []
+  // Checkpoint entries of groups forgotten (and their index possibly reused) before takeChanges.
+  let forgotten: StateEntry[] = []
+  const wheel = new Map<number, number[]>()
   const bucketOf = (t: number) => Math.floor(t / config.sweepEveryMs)
   let maxTs = 0
   let sweptBucket = Number.NEGATIVE_INFINITY
   // The groups looked up for the current event, by name: detectors name the same slots.
   const seenNames: string[] = []
-  const seenGroups: (Group | undefined)[] = []
+  const seenGroups: number[] = []
   let seen = 0
 
-  function file(group: Group, d: number) {
-    const bucket = bucketOf(group.expiry[d]!)
-    if (group.bucket[d] === bucket) return
-    group.bucket[d] = bucket
+  function grow() {
+    capacity *= 2
+    const l = new Uint8Array(capacity)
+    l.set(live)
+    live = l
+    const f = new Float64Array(capacity).fill(NOT_FILED)
+    f.set(filed)
+    filed = f
+    const d = new Int32Array(capacity)
+    d.set(dirty)
+    dirty = d
+  }
+
+  function create(name: string): number {
+    let g = free.pop()
+    if (g === undefined) {
+      g = groups++
+      if (g >= capacity) grow()
+    }
+    names[g] = name
+    index.set(name, g)
+    return g
+  }
+
+  /** Files the group under a bucket unless it is filed under that bucket or an earlier one already. */
+  function file(g: number, expiry: number) {
+    // A bucket already swept is never visited again: the next sweep settles it.
+    const bucket = Math.max(bucketOf(expiry), sweptBucket + 1)
+    if (filed[g]! <= bucket) return
+    filed[g] = bucket
     const due = wheel.get(bucket)
-    if (due) {
-      due.groups.push(group)
-      due.detectors.push(d)
-    } else {
-      wheel.set(bucket, { groups: [group], detectors: [d] })
-    }
+    if (due) due.push(g)
+    else wheel.set(bucket, [g])
   }
 
-  function mark(group: Group, d: number) {
-    if (group.dirty === 0) changed.push(group)
-    group.dirty |= 1 << d
+  function mark(g: number, bit: number) {
+    if (dirty[g] === 0) changed.push(g)
+    dirty[g]! |= bit
   }
 
-  /**
-   * Stores a state, creating the group as needed; returns the group (for the per-event lookup). `marked`
-   * records the change for takeChanges (a restore writes nothing back).
-   */
-  function put(group: Group | undefined, name: string, d: number, state: unknown, marked: boolean): Group {
-    if (!group) {
-      const n = detectors.length
-      group = { name, states: new Array<unknown>(n).fill(undefined), expiry: new Array<number>(n).fill(0), bucket: new Array<number>(n).fill(Number.NaN), live: 0, dirty: 0 }
-      groups.set(name, group)
-    }
-    if (group.states[d] === undefined) {
-      group.live++
+  function put(g: number, d: number, state: unknown, marked: boolean) {
+    let list = states[g]
+    if (list === undefined) states[g] = list = new Array<unknown>(n).fill(undefined)
+    if (list[d] === undefined) {
+      live[g]!++
       size++
     }
-    group.states[d] = state
-    group.expiry[d] = detectors[d]!.expiry(state)
-    file(group, d)
-    if (marked) mark(group, d)
-    return group
+    list[d] = state
+    file(g, detectors[d]!.expiry(state))
+    if (marked) mark(g, 1 << d)
   }
 
-  /** Forgets a state; returns the group, or undefined when that was its last state. */
-  function drop(group: Group, d: number, marked: boolean): Group | undefined {
-    group.states[d] = undefined
-    group.bucket[d] = Number.NaN
+  function drop(g: number, d: number, marked: boolean) {
+    const list = states[g]!
+    list[d] = undefined
     size--
-    if (marked) mark(group, d)
-    if (--group.live > 0) return group
-    groups.delete(group.name)
-    return undefined
+    if (--live[g]! === 0) states[g] = undefined
+    if (marked) mark(g, 1 << d)
+  }
+
+  /** Frees a group with no state and no record; its pending changes are kept by name. */
+  function release(g: number) {
+    const name = names[g]!
+    if (dirty[g] !== 0) {
+      for (let d = 0; d < n; d++) if ((dirty[g]! & (1 << d)) !== 0) forgotten.push({ key: detectors[d]!.name + '|' + name, state: undefined })
+      if ((dirty[g]! & RECORD_BIT) !== 0) forgotten.push({ key: CONTEXT + '|' + name, state: undefined })
+      // Left in `changed`: takeChanges skips groups with no change bits.
+      dirty[g] = 0
+    }
+    index.delete(name)
+    names[g] = undefined
+    filed[g] = NOT_FILED
+    free.push(g)
+  }
+
+  const stateDue = (d: number, state: unknown) => bucketOf(detectors[d]!.expiry(state)) <= sweptBucket
+  const recordDue = (g: number) => bucketOf(book.seenTs(g) + contextTtlMs) <= sweptBucket
+
+  /** Drops what is due in a group (by the current sweptBucket); frees it when nothing is left, else files it. */
+  function settle(g: number) {
+    let next = Number.POSITIVE_INFINITY
+    const list = states[g]
+    if (list !== undefined) {
+      for (let d = 0; d < n; d++) {
+        const state = list[d]
+        if (state === undefined) continue
+        if (stateDue(d, state)) drop(g, d, track)
+        else next = Math.min(next, detectors[d]!.expiry(state))
+      }
+    }
+    if (book.has(g)) {
+      if (recordDue(g)) {
+        book.forget(g)
+        if (track) mark(g, RECORD_BIT)
+      } else next = Math.min(next, book.seenTs(g) + contextTtlMs)
+    }
+    if (next === Number.POSITIVE_INFINITY) release(g)
+    else file(g, next)
   }
 
   function sweep(now: number) {
@@ -129,29 +206,46 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
       for (const bucket of wheel.keys()) first = Math.min(first, bucket)
       sweptBucket = first - 1
     }
-    for (let bucket = sweptBucket + 1; bucket <= last; bucket++) {
+    const from = sweptBucket + 1
+    // Everything filed at or before `last` is judged against it: a state due in a later bucket of this
+    // sweep goes now, as it would have when that bucket was reached.
+    sweptBucket = Math.max(sweptBucket, last)
+    for (let bucket = from; bucket <= last; bucket++) {
       const due = wheel.get(bucket)
       if (!due) continue
       wheel.delete(bucket)
-      for (let i = 0; i < due.groups.length; i++) {
-        const group = due.groups[i]!
-        const d = due.detectors[i]!
-        // Filed again elsewhere, or forgotten (a forgotten state is unfiled).
-        if (group.bucket[d] !== bucket) continue
-        if (group.expiry[d]! < horizon) {
-          drop(group, d, track)
-        } else {
-          group.bucket[d] = Number.NaN
-          file(group, d)
-        }
+      for (let i = 0; i < due.length; i++) {
+        const g = due[i]!
+        // Filed again under another bucket since, or freed (and maybe reused).
+        if (filed[g] !== bucket) continue
+        filed[g] = NOT_FILED
+        settle(g)
       }
     }
-    sweptBucket = Math.max(sweptBucket, last)
+  }
+
+  /** The group of a name for this event, looked up once per distinct name; -1 when it does not exist. */
+  function groupOf(name: string): number {
+    let at = 0
+    while (at < seen && seenNames[at] !== name) at++
+    if (at < seen) return seenGroups[at]!
+    const g = index.get(name) ?? -1
+    seenNames[at] = name
+    seenGroups[at] = g
+    seen++
+    return g
+  }
+
+  function remember(name: string, g: number) {
+    for (let at = 0; at < seen; at++) if (seenNames[at] === name) { seenGroups[at] = g; return }
   }
 
   return {
     get size() {
       return size
+    },
+    get credentials() {
+      return book.size
     },
     get watermark() {
       return maxTs - config.latenessMs
@@ -163,26 +257,40 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
       }
       let detections = NO_DETECTIONS as Detection[]
       seen = 0
-      for (let d = 0; d < detectors.length; d++) {
+      const credential = credentialKey(event)
+      let cg = credential === null ? -1 : groupOf(credential)
+      // A record past its time is gone, as if swept.
+      if (cg >= 0 && filed[cg]! <= sweptBucket + 1 && book.has(cg) && recordDue(cg)) {
+        book.forget(cg)
+        if (track) mark(cg, RECORD_BIT)
+      }
+      // The key string the engine holds, so a detector keeping it shares it.
+      const context = book.view(cg, cg >= 0 ? names[cg]! : credential ?? '', event)
+      for (let d = 0; d < n; d++) {
         const detector = detectors[d]!
-        const names = detector.slots(event)
-        for (let i = 0; i < names.length; i++) {
-          const slotName = names[i]!
-          let at = 0
-          while (at < seen && seenNames[at] !== slotName) at++
-          let group: Group | undefined
-          if (at < seen) group = seenGroups[at]
-          else {
-            group = groups.get(slotName)
-            seenNames[at] = slotName
-            seen++
+        const slotNames = detector.slots(event)
+        for (let i = 0; i < slotNames.length; i++) {
+          const slotName = slotNames[i]!
+          let g = groupOf(slotName)
+          let before = g >= 0 ? states[g]?.[d] : undefined
+          // A group filed after the next sweep holds nothing due (it is filed at its earliest expiry).
+          if (before !== undefined && filed[g]! <= sweptBucket + 1 && stateDue(d, before)) {
+            // Due at a sweep already passed: forgotten, as the sweep would have.
+            drop(g, d, track)
+            before = undefined
           }
-          const before = group?.states[d]
-          const { state, findings } = detector.step(before, event, slotName, peekers[d]!)
-          if (state !== undefined) group = put(group, slotName, d, state, track)
-          // Only a slot that existed needs a deletion in the checkpoint.
-          else if (before !== undefined) group = drop(group!, d, track)
-          seenGroups[at] = group
+          const { state, findings } = detector.step(before, event, slotName, context, peekers[d])
+          if (state !== undefined) {
+            if (g < 0) {
+              g = create(slotName)
+              remember(slotName, g)
+              if (slotName === credential) cg = g
+            }
+            put(g, d, state, track)
+          } else if (before !== undefined) {
+            // Only a slot that existed needs a deletion in the checkpoint.
+            drop(g, d, track)
+          }
           if (findings.length === 0) continue
           if (detections === NO_DETECTIONS) detections = []
           for (const f of findings) {
@@ -205,23 +313,35 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
           }
         }
       }
+      if (credential !== null && isUse(event)) {
+        if (cg < 0) cg = create(credential)
+        book.record(cg, event)
+        file(cg, book.seenTs(cg) + contextTtlMs)
+        if (track) mark(cg, RECORD_BIT)
+      }
       return detections
     },
     takeChanges() {
-      // One entry per key with its latest state; a slot forgotten and made again since the last call (a new
-      // group of the same name) appears once.
+      // One entry per key with its latest state; a slot forgotten and made again since the last call appears
+      // once, with its latest state.
       const out = new Map<string, StateEntry>()
-      for (const group of changed) {
-        const current = groups.get(group.name)
-        for (let d = 0; d < detectors.length; d++) {
-          if ((group.dirty & (1 << d)) === 0) continue
-          const key = detectors[d]!.name + '|' + group.name
-          const state = current?.states[d]
-          const entry = out.get(key)
-          if (!entry) out.set(key, { key, state })
-          else entry.state = state
+      for (const entry of forgotten) out.set(entry.key, entry)
+      forgotten = []
+      for (const g of changed) {
+        const bits = dirty[g]!
+        if (bits === 0) continue
+        const name = names[g]!
+        const list = states[g]
+        for (let d = 0; d < n; d++) {
+          if ((bits & (1 << d)) === 0) continue
+          const key = detectors[d]!.name + '|' + name
+          out.set(key, { key, state: list?.[d] })
         }
-        group.dirty = 0
+        if ((bits & RECORD_BIT) !== 0) {
+          const key = CONTEXT + '|' + name
+          out.set(key, { key, state: book.has(g) ? book.toJSON(g) : undefined })
+        }
+        dirty[g] = 0
       }
       changed = []
       return [...out.values()]
@@ -230,12 +350,23 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
       const byName = new Map(detectors.map((d, i) => [d.name, i]))
       for (const { key, state } of entries) {
         const bar = key.indexOf('|')
-        const d = byName.get(key.slice(0, bar))
+        const owner = key.slice(0, bar)
+        const d = owner === CONTEXT ? -1 : byName.get(owner)
         if (d === undefined) continue
         const name = key.slice(bar + 1)
-        const group = groups.get(name)
-        if (state !== undefined) put(group, name, d, state, false)
-        else if (group && group.states[d] !== undefined) drop(group, d, false)
+        let g = index.get(name) ?? -1
+        if (state !== undefined) {
+          if (g < 0) g = create(name)
+          if (d >= 0) put(g, d, state, false)
+          else {
+            book.restore(g, state as CredentialRecord)
+            file(g, book.seenTs(g) + contextTtlMs)
+          }
+        } else if (g >= 0) {
+          if (d >= 0 && states[g]?.[d] !== undefined) drop(g, d, false)
+          if (d < 0) book.forget(g)
+          if (states[g] === undefined && !book.has(g)) release(g)
+        }
       }
     },
   }

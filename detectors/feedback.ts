@@ -315,6 +315,9 @@ export function withFeedback(engine: DetectionEngine, book: FeedbackBook, onLowe
     get watermark() {
       return engine.watermark
     },
+    get credentials() {
+      return engine.credentials
+    },
     process(event, detectedTs) {
       const found = engine.process(event, detectedTs)
       if (found.length === 0 || book.empty) return found

@@ -158,7 +158,7 @@ export function createMultiNetworkDetector(config: MultiNetworkConfig = DEFAULT_
       one[0] = credential
       return one
     },
-    step: function multiNetwork(state, event, slot, peek): StepResult<MultiNetworkSlotState> {
+    step: function multiNetwork(state, event, slot, _context, peek): StepResult<MultiNetworkSlotState> {
       if (slot.startsWith('u:')) return { state: learnUser(state as UserNetworks | undefined, read.networkOf(event)!, event.ts, learning.maxUserNetworks), findings: NO_FINDINGS }
       if (slot.startsWith('n:')) return { state: learnTenant(state as TenantNetwork | undefined, event.subject!, event.ts, learning.tenantUsers), findings: NO_FINDINGS }
       const s: MultiNetworkState = (state as MultiNetworkState | undefined) ??

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { createDetectionEngine } from './engine.js'
 import { datacenter, eventBuilder, MIN, pythonRequests, runAcrossRestart, runDetector, SEC } from './fixtures.js'
 import { createRevokedAcceptedDetector, DEFAULT_REVOKED_ACCEPTED } from './revoked-accepted.js'
 
@@ -111,6 +112,29 @@ test("an IdP's token revocation reaches the gateway's presentations of the same 
   const event = eventBuilder({ token_kind: 'refresh', jti: 'jti-7', session_id: null })
   const revoke = { kind: 'REVOKE' as const, action: 'token_revoke', revoke_scope: 'token' as const, token_fp: 'okta:jti-7', validator: null, result: null }
   const ds = run([event({ ts: 0, token_fp: 'tfp_77' }), event({ ts: MIN, ...revoke }), event({ ts: 4 * MIN, token_fp: 'tfp_77', ...datacenter })])
+  assert.equal(ds.length, 1)
+  assert.equal(ds[0]!.confirmed, true)
+})
+
+test('a state checkpointed when first-seen maps were objects is read and matched as before', () => {
+  const event = eventBuilder()
+  const before = [event({ ts: 0 }), event({ ts: MIN, ...logout })]
+  const after = [event({ ts: MIN + 2 * SEC, result: 'REVOKED' }), event({ ts: 5 * MIN, ...datacenter, ...pythonRequests, validator: 'edge-2' })]
+  const config = { latenessMs: 10 * MIN, sweepEveryMs: MIN }
+  const original = createDetectionEngine([createRevokedAcceptedDetector() as never], config)
+  before.forEach((e) => original.process(e))
+  const asObjects = (list: (string | number)[]) => Object.fromEntries(Array.from({ length: list.length / 2 }, (_, i) => [list[2 * i], list[2 * i + 1]]))
+  const old = original.takeChanges().map(({ key, state }) => {
+    if (!key.startsWith('revoked_accepted|') || state === undefined) return { key, state }
+    const s = JSON.parse(JSON.stringify(state)) as Record<string, unknown>
+    for (const map of ['nets', 'clients', 'creds']) s[map] = asObjects(s[map] as (string | number)[])
+    return { key, state: s }
+  })
+  assert.ok(old.some(({ state }) => state && !Array.isArray((state as { creds?: unknown }).creds) && (state as { creds?: unknown }).creds !== undefined))
+  const restored = createDetectionEngine([createRevokedAcceptedDetector() as never], config)
+  restored.restore(old)
+  const ds = after.flatMap((e) => restored.process(e))
+  assert.deepEqual(ds, after.flatMap((e) => original.process(e)))
   assert.equal(ds.length, 1)
   assert.equal(ds[0]!.confirmed, true)
 })

@@ -11,8 +11,9 @@
 // Presentations are kept for a while as compact per-validator buckets, because a revocation can arrive after
 // the validation it invalidates (IdP logs lag gateway logs by minutes).
 import type { AuthEvent, RevokeScope } from '../schemas/model.js'
-import { clientOf, credentialKey, createUseReader, evidenceOf, overwriteUse, rememberFirst, roundScore, useOf, type Use } from './signals.js'
-import { NO_FINDINGS, NO_SLOTS, severityFor, type Detector, type Finding, type StepResult } from './types.js'
+import { clientOf, credentialKey, createUseReader, evidenceOf, placeOf, roundScore, type Use } from './signals.js'
+import { appended } from './compact.js'
+import { NO_FINDINGS, NO_SLOTS, severityFor, type CredentialContext, type Detector, type Finding, type StepResult } from './types.js'
 
 export interface RevokedAcceptedConfig {
   /** Time a revocation may take to reach validators (caches, introspection caches, edge replication). */
@@ -85,19 +86,26 @@ interface Bucket {
   use: Use
 }
 
+/**
+ * key -> first time seen, as a flat list [key, time, key, time, …] in the order keys were first added. A list
+ * rather than an object: an object per user with keys no other user has (session ids) costs V8 a hidden class
+ * of its own, about 200 bytes. States checkpointed before held objects; they are read as lists (listOf).
+ */
+export type FirstSeen = (string | number)[]
+
 export interface RevokedAcceptedState {
   subject: string | null
   revocations: Revocation[]
   buckets: Bucket[]
   /** network -> first time the user (or credential) was seen on it. */
-  nets: Record<string, number>
+  nets: FirstSeen
   /** client -> first time seen. */
-  clients: Record<string, number>
+  clients: FirstSeen
   /**
    * credential -> when it came to be: which credentials existed before a user-wide revoke. A login on the
    * same session id after a revocation makes it new again.
    */
-  creds: Record<string, number>
+  creds: FirstSeen
   last: number
 }
 
@@ -111,6 +119,9 @@ interface Violation {
 
 export function createRevokedAcceptedDetector(config: RevokedAcceptedConfig = DEFAULT_REVOKED_ACCEPTED): Detector<RevokedAcceptedState> {
   const read = createUseReader()
+  // The engine's names for the event's network and client (shared instances), else this detector's own.
+  const networkOf = (event: AuthEvent, context: CredentialContext | undefined) => (context ? context.eventNetwork : read.networkOf(event))
+  const clientFor = (event: AuthEvent, context: CredentialContext | undefined) => (context ? context.eventClient : clientOf(event))
   const allowanceFor = (validator: string) => config.validatorAllowanceMs[validator] ?? config.allowanceMs
 
   function covers(rev: Revocation, b: Bucket, s: RevokedAcceptedState): boolean {
@@ -126,7 +137,7 @@ export function createRevokedAcceptedDetector(config: RevokedAcceptedConfig = DE
       default: {
         if (b.stateless && !config.sessionRevokesAccessTokens) return false
         // User- and client-wide: only credentials that existed before the revocation; a login after it is new.
-        const born = b.issued_at ?? s.creds[b.cred]
+        const born = b.issued_at ?? firstSeen(s.creds, b.cred)
         if (born === undefined || born >= rev.ts) return false
         return rev.scope === 'user' || (rev.client_id !== null && rev.client_id === b.client_id)
       }
@@ -178,8 +189,8 @@ export function createRevokedAcceptedDetector(config: RevokedAcceptedConfig = DE
     ]
     let score = 0.6
     // Networks and clients the owner had used up to the revocation.
-    const knownNets = Object.keys(s.nets).filter((net) => s.nets[net]! <= rev.ts)
-    const knownClients = Object.keys(s.clients).filter((c) => s.clients[c]! <= rev.ts)
+    const knownNets = seenBy(s.nets, rev.ts)
+    const knownClients = seenBy(s.clients, rev.ts)
     const newNetwork = knownNets.length > 0 && bucket.net !== null && !knownNets.includes(bucket.net)
     const newClient = knownClients.length > 0 && bucket.client !== null && !knownClients.includes(bucket.client)
     if (newNetwork) { score += 0.3; reasons.push(`accepted from a network not used before the revocation (${bucket.net})`) }
@@ -205,47 +216,49 @@ export function createRevokedAcceptedDetector(config: RevokedAcceptedConfig = DE
       }
       return NO_SLOTS
     },
-    step: function revokedAccepted(state, event): StepResult<RevokedAcceptedState> {
-      const cred = event.kind === 'REVOKE' ? null : credentialKey(event)
+    step: function revokedAccepted(state, event, _slot, context): StepResult<RevokedAcceptedState> {
+      // The engine's key string for the credential, when it has one, is kept rather than a new copy.
+      const cred = event.kind === 'REVOKE' ? null : context?.key || credentialKey(event)
       // A presentation naming no credential changes nothing, not even the subject or the time.
       if (event.kind !== 'REVOKE' && event.kind !== 'ISSUE' && !cred) return { state, findings: NO_FINDINGS }
-      const s: RevokedAcceptedState = state ?? { subject: null, revocations: [], buckets: [], nets: {}, clients: {}, creds: {}, last: 0 }
+      const s: RevokedAcceptedState = state ?? { subject: null, revocations: [], buckets: [], nets: [], clients: [], creds: [], last: 0 }
+      if (!Array.isArray(s.creds)) upgrade(s)
       s.subject ??= event.subject ?? null
       if (event.ts > s.last) s.last = event.ts
       let violations: Violation[] | null = null
 
       if (event.kind === 'REVOKE') {
         if (s.revocations.some((r) => r.id === event.event_id)) return { state: s, findings: NO_FINDINGS }
-        const use = read.useOf(event)
+        const use = useOf(event, networkOf(event, context), clientFor(event, context), context)
         const rev: Revocation = {
           id: event.event_id, ts: event.ts, scope: scopeOf(event)!, session_id: event.session_id ?? null, token_fp: event.token_fp ?? null, jti: event.jti ?? null,
           client_id: event.client_id ?? null, use, reissued: null, latency: {}, hits: {},
         }
         s.revocations = [...s.revocations, rev].sort((a, b) => a.ts - b.ts).slice(-config.maxRevocations)
         // The owner asked for the revocation from here: this network and client are theirs.
-        rememberFirst(s.nets, use.net, event.ts, config.maxNetworks)
-        rememberFirst(s.clients, use.client, event.ts, config.maxNetworks)
+        s.nets = rememberFirst(s.nets, use.net, event.ts, config.maxNetworks)
+        s.clients = rememberFirst(s.clients, use.client, event.ts, config.maxNetworks)
         violations = match(rev, s.buckets, s)
       } else if (event.kind === 'ISSUE') {
         if (cred && event.action === 'login') {
           // A fresh login after a user-wide revocation is a new credential even when the server kept the id.
-          if (s.revocations.some((r) => r.ts < event.ts && (s.creds[cred] ?? Infinity) < r.ts)) s.creds[cred] = event.ts
+          if (s.revocations.some((r) => r.ts < event.ts && (firstSeen(s.creds, cred) ?? Infinity) < r.ts)) s.creds = setSeen(s.creds, cred, event.ts)
           for (const r of s.revocations) {
             if (r.scope === 'session' && r.session_id !== null && r.session_id === event.session_id && event.ts > r.ts && (r.reissued === null || event.ts < r.reissued)) r.reissued = event.ts
           }
         }
-        if (cred) rememberFirst(s.creds, cred, event.ts, 2 * config.maxBuckets)
-        rememberFirst(s.nets, read.networkOf(event), event.ts, config.maxNetworks)
-        rememberFirst(s.clients, clientOf(event), event.ts, config.maxNetworks)
+        if (cred) s.creds = rememberFirst(s.creds, cred, event.ts, 2 * config.maxBuckets)
+        s.nets = rememberFirst(s.nets, networkOf(event, context), event.ts, config.maxNetworks)
+        s.clients = rememberFirst(s.clients, clientFor(event, context), event.ts, config.maxNetworks)
       } else {
-        rememberFirst(s.creds, cred!, event.ts, 2 * config.maxBuckets)
-        const net = read.networkOf(event)
-        const client = clientOf(event)
+        s.creds = rememberFirst(s.creds, cred!, event.ts, 2 * config.maxBuckets)
+        const net = networkOf(event, context)
+        const client = clientFor(event, context)
         if (event.result === 'OK') {
-          rememberFirst(s.nets, net, event.ts, config.maxNetworks)
-          rememberFirst(s.clients, client, event.ts, config.maxNetworks)
+          s.nets = rememberFirst(s.nets, net, event.ts, config.maxNetworks)
+          s.clients = rememberFirst(s.clients, client, event.ts, config.maxNetworks)
         }
-        const b = record(s, event, cred!, net, client, config)
+        const b = record(s, event, cred!, net, client, context, config)
         for (const rev of s.revocations) {
           const v = matchPresentation(rev, b, s, event.ts, event.event_id)
           if (v) {
@@ -304,7 +317,7 @@ function revocationSlots(event: AuthEvent): string[] {
   return out
 }
 
-function record(s: RevokedAcceptedState, event: AuthEvent, cred: string, net: string | null, client: string | null, config: RevokedAcceptedConfig): Bucket {
+function record(s: RevokedAcceptedState, event: AuthEvent, cred: string, net: string | null, client: string | null, context: CredentialContext | undefined, config: RevokedAcceptedConfig): Bucket {
   const validator = event.validator ?? event.source.system
   const ok = event.result === 'OK'
   const stateless = (event.token_kind === 'access' || event.token_kind === 'id') && event.action !== 'introspect'
@@ -316,15 +329,15 @@ function record(s: RevokedAcceptedState, event: AuthEvent, cred: string, net: st
     if (b.ok !== ok || b.stateless !== stateless || b.session_id !== sid || b.token_fp !== fp || b.jti !== jti || b.net !== net || b.validator !== validator) continue
     if (event.ts < b.first) { b.first = event.ts; b.first_id = event.event_id }
     // The bucket's latest use is its own object (evidence copies it), so it is overwritten, not replaced.
-    if (event.ts >= b.last) { b.last = event.ts; overwriteUse(b.use, event, net) }
+    if (event.ts >= b.last) { b.last = event.ts; overwriteUse(b.use, event, net, client, context) }
     return b
   }
   const b: Bucket = {
     cred, session_id: sid, token_fp: fp, jti, validator, ok, net, client, stateless,
     issued_at: event.issued_at ?? null, client_id: event.client_id ?? null,
-    first: event.ts, first_id: event.event_id, last: event.ts, use: useOf(event, net),
+    first: event.ts, first_id: event.event_id, last: event.ts, use: useOf(event, net, client, context),
   }
-  s.buckets.push(b)
+  s.buckets = appended(s.buckets, b)
   if (s.buckets.length > config.maxBuckets) {
     s.buckets.sort((x, y) => y.last - x.last)
     s.buckets.length = config.maxBuckets
@@ -364,4 +377,73 @@ function toFinding(s: RevokedAcceptedState, v: Violation, key: string, score: nu
     evidence: evidenceOf([v.rev.use, accepted], reasons),
     first_malicious_ts: v.at,
   }
+}
+
+/** A compact use of the event, sharing the engine's instances of its place and client when there is a context. */
+function useOf(event: AuthEvent, net: string | null, client: string | null, context: CredentialContext | undefined): Use {
+  return {
+    id: event.event_id, ts: event.ts, ip: event.ip ?? null, prefix: event.ip_prefix ?? null, asn: event.asn ?? null, net,
+    place: context ? context.eventPlace : placeOf(event), ua: event.user_agent ?? null, client, device: event.device_id ?? null,
+  }
+}
+
+/** Overwrites a bucket's latest use in place (no other object refers to it). */
+function overwriteUse(use: Use, event: AuthEvent, net: string | null, client: string | null, context: CredentialContext | undefined): void {
+  use.id = event.event_id
+  use.ts = event.ts
+  use.ip = event.ip ?? null
+  use.prefix = event.ip_prefix ?? null
+  use.asn = event.asn ?? null
+  use.net = net
+  use.place = context ? context.eventPlace : placeOf(event)
+  use.ua = event.user_agent ?? null
+  use.client = client
+  use.device = event.device_id ?? null
+}
+
+function firstSeen(list: FirstSeen, key: string): number | undefined {
+  for (let i = 0; i < list.length; i += 2) if (list[i] === key) return list[i + 1] as number
+  return undefined
+}
+
+/** Keys first seen at or before `ts`, in the order they were added. */
+function seenBy(list: FirstSeen, ts: number): string[] {
+  const out: string[] = []
+  for (let i = 0; i < list.length; i += 2) if ((list[i + 1] as number) <= ts) out.push(list[i] as string)
+  return out
+}
+
+/** Sets a key's time (added at the end when new), unbounded: a login that makes a credential new again. */
+function setSeen(list: FirstSeen, key: string, ts: number): FirstSeen {
+  for (let i = 0; i < list.length; i += 2) if (list[i] === key) { list[i + 1] = ts; return list }
+  return appended(appended(list, key), ts)
+}
+
+/**
+ * Remembers `key` at its earliest time, bounded; returns the list (a new one when it grew). Past the bound it
+ * forgets the most recently first-seen keys (the last added among equal times): the old ones are the owner's,
+ * the reference a revocation is judged against (as signals.ts rememberFirst does for objects).
+ */
+function rememberFirst(list: FirstSeen, key: string | null, ts: number, max: number): FirstSeen {
+  if (key === null) return list
+  for (let i = 0; i < list.length; i += 2) {
+    if (list[i] !== key) continue
+    if ((list[i + 1] as number) > ts) list[i + 1] = ts
+    return list
+  }
+  const out = appended(appended(list, key), ts)
+  while (out.length / 2 > max) {
+    let newest = 0
+    for (let i = 2; i < out.length; i += 2) if ((out[i + 1] as number) >= (out[newest + 1] as number)) newest = i
+    out.splice(newest, 2)
+  }
+  return out
+}
+
+/** A state checkpointed when first-seen maps were objects. */
+function upgrade(s: RevokedAcceptedState): void {
+  const listOf = (map: unknown): FirstSeen => (Array.isArray(map) ? map : Object.entries(map as Record<string, number>).flat())
+  s.nets = listOf(s.nets)
+  s.clients = listOf(s.clients)
+  s.creds = listOf(s.creds)
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { AuthEvent } from '../schemas/model.js'
 import { carrier, datacenter, eventBuilder, MIN, pythonRequests, runAcrossRestart, runDetector, SEC } from './fixtures.js'
+import { createDetectionEngine } from './engine.js'
 import { createSessionForkDetector } from './session-fork.js'
 
 const run = (events: AuthEvent[]) => runDetector(createSessionForkDetector() as never, events)
@@ -49,4 +50,19 @@ test('the same history gives the same detections across a checkpoint and restore
   const { straight, restarted } = runAcrossRestart(() => createSessionForkDetector() as never, history, 2)
   assert.equal(straight.length, 1)
   assert.deepEqual(restarted, straight)
+})
+
+test('a session presenting one credential keeps no state here; a second credential builds it from the engine record, across a restart too', () => {
+  const event = eventBuilder()
+  const history = [event({ ts: 0, ...issue('at1') }), event({ ts: MIN, ...use('at1') }), event({ ts: 10 * MIN, ...issue('at2') }), event({ ts: 11 * MIN, ...use('at2') }), event({ ts: 15 * MIN, ...use('at1'), ...datacenter, ...pythonRequests })]
+  const engine = createDetectionEngine([createSessionForkDetector() as never], { latenessMs: 10 * MIN, sweepEveryMs: MIN })
+  const found = history.slice(0, 2).flatMap((e) => engine.process(e))
+  assert.equal(engine.size, 0, 'one credential: the record holds everything')
+  found.push(...history.slice(2).flatMap((e) => engine.process(e)))
+  assert.equal(engine.size, 1)
+  assert.equal(found.length, 1)
+  assert.equal(found[0]!.evidence.event_ids[0], history[0]!.event_id, "the first credential's issuance, from the record, is the reference")
+  const { straight, restarted } = runAcrossRestart(() => createSessionForkDetector() as never, history, 2)
+  assert.deepEqual(restarted, straight)
+  assert.deepEqual(straight, found)
 })

@@ -4,7 +4,7 @@
 // A lineage is one session, one token kind and one OAuth client: several apps in one SSO session each hold
 // their own tokens, and that is not a fork.
 import { clientsDiffer, createUseReader, differs, evidenceOf, roundScore, tokenKeyOf, type Use } from './signals.js'
-import { NO_FINDINGS, NO_SLOTS, severityFor, type Detector, type Finding, type StepResult } from './types.js'
+import { NO_FINDINGS, NO_SLOTS, severityFor, type CredentialContext, type Detector, type Finding, type StepResult } from './types.js'
 
 export interface SessionForkConfig {
   /** An old credential used this soon after its successor's issuance is an in-flight request, not a fork. */
@@ -59,13 +59,16 @@ export function createSessionForkDetector(config: SessionForkConfig = DEFAULT_SE
       one[0] = 's:' + event.session_id
       return one
     },
-    step: function sessionFork(state, event, slot): StepResult<SessionForkState> {
-      const s: SessionForkState = state ?? { subject: null, session_id: event.session_id!, creds: [], incident_ts: null, reported_score: 0, last: event.ts }
+    step: function sessionFork(state, event, slot, context): StepResult<SessionForkState> {
+      const id = tokenKeyOf(event)!
+      // A session presenting one credential cannot fork: the engine's record of the session holds all this
+      // detector would remember of it, so state is built only when a second credential shows up.
+      if (!state && context?.key === slot && (context.uses === 0 || context.token === id)) return { state, findings: NO_FINDINGS }
+      const s: SessionForkState = state ?? fromContext(event, context) ?? { subject: null, session_id: event.session_id!, creds: [], incident_ts: null, reported_score: 0, last: event.ts }
       s.subject ??= event.subject ?? null
       if (event.ts > s.last) s.last = event.ts
       const use = read.useOf(event)
       const fp = event.token_fp!
-      const id = tokenKeyOf(event)!
       let cred = s.creds.find((c) => c.id === id)
       if (!cred) {
         cred = { id, fp, lineage: `${event.token_kind ?? '?'}|${event.client_id ?? '?'}`, born: event.ts, origin: use, last: null }
@@ -97,6 +100,17 @@ export function createSessionForkDetector(config: SessionForkConfig = DEFAULT_SE
     },
     expiry: (state) => state.last + config.idleMs,
   }
+}
+
+/** The session's first credential as the engine's record has it, when a second one appears. */
+function fromContext(event: { session_id?: string | null }, context: CredentialContext | undefined): SessionForkState | null {
+  if (!context || context.uses === 0 || context.token === null) return null
+  const origin = context.first()!
+  const first: Credential = {
+    id: context.token, fp: context.tokenFp ?? context.token.slice(2), lineage: `${context.tokenKind ?? '?'}|${context.clientId ?? '?'}`,
+    born: context.firstTs, origin, last: context.last(),
+  }
+  return { subject: context.subject, session_id: event.session_id!, creds: [first], incident_ts: null, reported_score: 0, last: context.seenTs }
 }
 
 function judge(older: Credential, newer: Credential, config: SessionForkConfig): { score: number; reasons: string[]; confirmed: boolean } | null {

@@ -1,4 +1,5 @@
 import type { AuthEvent, Evidence, Severity } from '../schemas/model.js'
+import type { Use } from './signals.js'
 
 /** What one detector concluded about one state slot; the engine turns it into a Detection. */
 export interface Finding {
@@ -52,13 +53,81 @@ export interface Detector<S> {
    */
   slots(event: AuthEvent): readonly string[]
   /**
-   * `peek` reads this detector's state of another slot (a user's or the tenant's learned baseline) without
-   * touching it: read-only, and valid only during the call. A step that needs a baseline names the slots that
-   * learn it in `slots` for the events that teach it, and peeks at them from the slot that judges.
+   * `context` is the engine's record of the event's credential (optional to use: detectors written before it
+   * ignore it, and tests may leave it out). `peek` reads this detector's state of another slot (a user's or the
+   * tenant's learned baseline) without touching it: read-only, and valid only during the call. A step that needs
+   * a baseline names the slots that learn it in `slots` for the events that teach it, and peeks at them from the
+   * slot that judges.
    */
-  step(state: S | undefined, event: AuthEvent, slot: string, peek?: Peek<S>): StepResult<S>
+  step(state: S | undefined, event: AuthEvent, slot: string, context?: CredentialContext, peek?: Peek<S>): StepResult<S>
   /** Event time after which the slot can be forgotten. Called after every step: keep it O(1). */
   expiry(state: S): number
+}
+
+/**
+ * What the engine knows about the credential an event presents — its session, else its token
+ * (`credentialKey`) — from that credential's earlier uses: issuances and presentations that were not refused
+ * (`isUse` in credential-book.ts). The engine keeps one compact record per credential for all detectors, so a
+ * detector need not copy the issuance context into its own state: it can keep nothing for a credential that
+ * behaves like its first use, and build state only when it deviates.
+ *
+ * It describes the history *before* the event being stepped (the engine records the event after every
+ * detector has stepped it), whatever slot the detector keys the event by. It is a view valid during the step
+ * only: read values from it, never keep the object. `first()` and `last()` build a fresh Use on each call.
+ * With no earlier use, `uses` is 0 and `first()`/`last()` return null. Token identity: a token's `jti` key
+ * when it has one, else 't:' + its fingerprint (`tokenKeyOf`).
+ */
+export interface CredentialContext {
+  /** 's:<session_id>' or 't:<token_fp>'; '' when the event names neither. */
+  readonly key: string
+  readonly subject: string | null
+  /** The first token fingerprint seen for the credential. */
+  readonly tokenFp: string | null
+  /** The first token identity seen (`tokenKeyOf`: jti, else fingerprint). */
+  readonly token: string | null
+  /** token_kind and client_id of the first event seen: with the token, the lineage of the first credential. */
+  readonly tokenKind: string | null
+  readonly clientId: string | null
+  /** Uses so far: issuances and accepted presentations. */
+  readonly uses: number
+  /** CHANGED_* bits (credential-book.ts): what some later use changed against the first. */
+  readonly changed: number
+  /** An issuance (ISSUE) of the credential was seen. */
+  readonly issued: boolean
+  readonly firstTs: number
+  /** Time of the latest accepted presentation (NaN: none yet). */
+  readonly lastTs: number
+  /** Time of the latest use of any kind. */
+  readonly seenTs: number
+  /**
+   * Time of the latest locatable use at the first use's coordinates (NaN: none); while `changed` lacks
+   * CHANGED_LOCATION, every locatable use was there.
+   */
+  readonly stayedUntil: number
+  /** Parts of first() read without building the use (NaN: unknown coordinate; flags 0 with no record). */
+  readonly firstNetwork: string | null
+  readonly firstClient: string | null
+  readonly firstFlags: number
+  readonly firstLat: number
+  readonly firstLon: number
+  /** The earliest use by event time: an issuance or an accepted presentation (the issuance context when seen). */
+  first(): RecordedUse | null
+  /** The latest accepted presentation (VALIDATE) by event time; null when none yet. */
+  last(): RecordedUse | null
+  /** The current event's network, client and place (signals.ts names), computed once per event for all. */
+  readonly eventNetwork: string | null
+  readonly eventClient: string | null
+  readonly eventPlace: string | null
+}
+
+/** A use as the credential record keeps it: a signals.ts Use and what detectors judge addresses by. */
+export interface RecordedUse extends Use {
+  ja4: string | null
+  lat: number | null
+  lon: number | null
+  accuracy_km: number | null
+  /** USE_* bits (credential-book.ts): issuance, anonymised, hosting, mobile, corporate, locatable, automation, prefixed. */
+  flags: number
 }
 
 export function emptyEvidence(): Evidence {
