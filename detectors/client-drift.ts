@@ -6,7 +6,8 @@ import {
   createMachineIdentityTest, credentialKey, DEFAULT_MACHINE_SUBJECTS, differs, evidenceOf, isAutomation,
   createUseReader, roundScore, type Use,
 } from './signals.js'
-import { NO_FINDINGS, NO_SLOTS, severityFor, type Detector, type Finding, type StepResult } from './types.js'
+import { CHANGED_CLIENT, USE_AUTOMATION } from './credential-book.js'
+import { NO_FINDINGS, NO_SLOTS, severityFor, type CredentialContext, type Detector, type Finding, type StepResult } from './types.js'
 
 export interface ClientDriftConfig {
   /** A session is forgotten this long after its last use. */
@@ -82,8 +83,11 @@ export function createClientDriftDetector(config: ClientDriftConfig = DEFAULT_CL
       one[0] = key
       return one
     },
-    step: function clientDrift(state, event, slot): StepResult<ClientDriftState> {
-      const s: ClientDriftState = state ?? { subject: null, session_id: null, token_fp: null, clients: [], incident_ts: null, reported_score: 0, last: event.ts }
+    step: function clientDrift(state, event, slot, context): StepResult<ClientDriftState> {
+      // One client so far (the engine's credential record has it): nothing to keep.
+      if (!state && context?.key === slot && context.eventClient !== null &&
+        (context.uses === 0 || ((context.changed & CHANGED_CLIENT) === 0 && context.eventClient === context.firstClient))) return { state, findings: NO_FINDINGS }
+      const s: ClientDriftState = state ?? fromContext(context, slot) ?? { subject: null, session_id: null, token_fp: null, clients: [], incident_ts: null, reported_score: 0, last: event.ts }
       s.subject ??= event.subject ?? null
       s.session_id ??= event.session_id ?? null
       s.token_fp ??= event.token_fp ?? null
@@ -129,6 +133,24 @@ export function createClientDriftDetector(config: ClientDriftConfig = DEFAULT_CL
       return { state: s, findings: [toFinding(s, slot, origin, best.client, best.score, best.reasons, best.confirmed, config)] }
     },
     expiry: (state) => (state.last ?? latestOf(state.clients)) + config.idleMs,
+  }
+
+  /** The issuance client from the record, when a second client shows up. */
+  function fromContext(context: CredentialContext | undefined, slot: string): ClientDriftState | null {
+    if (!context || context.key !== slot || context.uses === 0 || context.firstClient === null) return null
+    // The record's first use may be one this detector never steps (an exempt backend client).
+    if (context.clientId !== null && exempt.has(context.clientId)) return null
+    const f = context.first()!
+    const [family, os, type] = context.firstClient.split('/').map((x) => (x === '?' ? null : x))
+    const use: Use = { id: f.id, ts: f.ts, ip: f.ip, prefix: f.prefix, asn: f.asn, net: f.net, place: f.place, ua: f.ua, client: f.client, device: f.device }
+    const origin: Client = {
+      family: familyFor(family), os: os ?? null, type: type ?? null, automation: (f.flags & USE_AUTOMATION) !== 0, issued: context.issued,
+      first: f.ts, last: context.seenTs, use,
+    }
+    return {
+      subject: context.subject, session_id: slot.startsWith('s:') ? slot.slice(2) : null, token_fp: context.tokenFp, clients: [origin],
+      incident_ts: null, reported_score: 0, last: context.seenTs,
+    }
   }
 }
 

@@ -7,7 +7,8 @@ import {
   agrees, clientsDiffer, createMachineIdentityTest, credentialKey, DEFAULT_MACHINE_SUBJECTS, differs, evidenceOf,
   createUseReader, haversineKm, isLocatable, isMobileNetwork, roundScore, type Use,
 } from './signals.js'
-import { NO_FINDINGS, NO_SLOTS, severityFor, type Detector, type Finding, type StepResult } from './types.js'
+import { CHANGED_LOCATION, USE_LOCATABLE, USE_MOBILE } from './credential-book.js'
+import { NO_FINDINGS, NO_SLOTS, severityFor, type CredentialContext, type Detector, type Finding, type StepResult } from './types.js'
 
 export interface ImpossibleTravelConfig {
   /** Uses further apart than this are not compared (and the slot is forgotten after it). */
@@ -74,8 +75,11 @@ export function createImpossibleTravelDetector(config: ImpossibleTravelConfig = 
       one[0] = key
       return one
     },
-    step: function impossibleTravel(state, event, slot): StepResult<ImpossibleTravelState> {
-      const s: ImpossibleTravelState = state ?? { subject: null, session_id: null, token_fp: null, fixes: [], incident_ts: null, reported_score: 0, last: event.ts }
+    step: function impossibleTravel(state, event, slot, context): StepResult<ImpossibleTravelState> {
+      // Every located use so far at the first use's coordinates (the engine's credential record): nothing to keep.
+      if (!state && context?.key === slot && (context.uses === 0 || ((context.firstFlags & USE_LOCATABLE) !== 0 &&
+        (context.changed & CHANGED_LOCATION) === 0 && event.lat === context.firstLat && event.lon === context.firstLon))) return { state, findings: NO_FINDINGS }
+      const s: ImpossibleTravelState = state ?? fromContext(context, slot) ?? { subject: null, session_id: null, token_fp: null, fixes: [], incident_ts: null, reported_score: 0, last: event.ts }
       s.subject ??= event.subject ?? null
       s.session_id ??= event.session_id ?? null
       s.token_fp ??= event.token_fp ?? null
@@ -122,6 +126,20 @@ export function createImpossibleTravelDetector(config: ImpossibleTravelConfig = 
       return { state: s, findings: [toFinding(s, slot, jump, score, reasons, confirmed, config)] }
     },
     expiry: (state) => (state.last ?? latestOf(state.fixes)) + config.windowMs,
+  }
+
+  /** The first place from the record, when the credential shows up somewhere else. */
+  function fromContext(context: CredentialContext | undefined, slot: string): ImpossibleTravelState | null {
+    if (!context || context.key !== slot || context.uses === 0 || (context.firstFlags & USE_LOCATABLE) === 0 || Number.isNaN(context.stayedUntil)) return null
+    const f = context.first()!
+    const given = f.accuracy_km ?? config.defaultAccuracyKm
+    const acc = (f.flags & USE_MOBILE) !== 0 ? Math.max(given, config.mobileAccuracyKm) : given
+    const use: Use = { id: f.id, ts: f.ts, ip: f.ip, prefix: f.prefix, asn: f.asn, net: f.net, place: f.place, ua: f.ua, client: f.client, device: f.device }
+    const last = context.stayedUntil
+    return {
+      subject: context.subject, session_id: slot.startsWith('s:') ? slot.slice(2) : null, token_fp: context.tokenFp,
+      fixes: [{ lat: f.lat!, lon: f.lon!, acc, first: f.ts, last, use }], incident_ts: null, reported_score: 0, last,
+    }
   }
 }
 
