@@ -17,7 +17,8 @@ import {
   clientsDiffer, countryOf, createMachineIdentityTest, DEFAULT_MACHINE_SUBJECTS, differs, haversineKm, isAnonymised,
   isLocatable, isMobileNetwork, createUseReader, placeOf,
 } from './signals.js'
-import { emptyEvidence, NO_FINDINGS, NO_SLOTS, severityFor, type Detector, type Finding, type Peek, type StepResult } from './types.js'
+import { CHANGED_NETWORK, USE_ANONYMISED, USE_CORPORATE, USE_HOSTING, USE_ISSUE, USE_LOCATABLE, USE_MOBILE, USE_PREFIXED } from './credential-book.js'
+import { emptyEvidence, NO_FINDINGS, NO_SLOTS, severityFor, type CredentialContext, type Detector, type Finding, type Peek, type StepResult } from './types.js'
 
 export interface MultiNetworkConfig {
   /** Networks other than the issuance one are compared for this long after their last use. */
@@ -158,10 +159,19 @@ export function createMultiNetworkDetector(config: MultiNetworkConfig = DEFAULT_
       one[0] = credential
       return one
     },
-    step: function multiNetwork(state, event, slot, _context, peek): StepResult<MultiNetworkSlotState> {
+    step: function multiNetwork(state, event, slot, context, peek): StepResult<MultiNetworkSlotState> {
       if (slot.startsWith('u:')) return { state: learnUser(state as UserNetworks | undefined, read.networkOf(event)!, event.ts, learning.maxUserNetworks), findings: NO_FINDINGS }
       if (slot.startsWith('n:')) return { state: learnTenant(state as TenantNetwork | undefined, event.subject!, event.ts, learning.tenantUsers), findings: NO_FINDINGS }
+      // One network so far (the engine's credential record says where it was first used): nothing to keep.
+      if (!state && context?.key === slot) {
+        const net = context.eventNetwork
+        if (net !== null && (context.uses === 0 ||
+          ((context.firstFlags & USE_PREFIXED) !== 0 && (context.changed & CHANGED_NETWORK) === 0 && net === context.firstNetwork))) {
+          return { state, findings: NO_FINDINGS }
+        }
+      }
       const s: MultiNetworkState = (state as MultiNetworkState | undefined) ??
+        fromContext(context, slot, (net, ip, prefix, asn, flags) => isKnownUse(net, prefix, asn, flags, known, context!.subject, peek as Peek<MultiNetworkSlotState> | undefined, learning.tenantUsers), config) ??
         { subject: null, session_id: null, token_fp: null, incident_ts: null, reported_score: 0, sightings: [], last: event.ts }
       s.subject ??= event.subject ?? null
       s.session_id ??= event.session_id ?? null
@@ -296,13 +306,49 @@ function latestOf(sightings: Sighting[]): number {
 }
 
 function isKnown(event: AuthEvent, net: string, known: Set<string>, subject: string | null, peek: Peek<MultiNetworkSlotState> | undefined, tenantUsers: number): boolean {
-  if (event.net_flags.includes('corporate') || known.has(net) || (event.asn != null && known.has('AS' + event.asn)) ||
-    (!!event.ip_prefix && known.has(event.ip_prefix))) return true
+  const flags = event.net_flags.includes('corporate') ? USE_CORPORATE : 0
+  return isKnownUse(net, event.ip_prefix ?? null, event.asn ?? null, flags, known, subject, peek, tenantUsers)
+}
+
+/** Configured, flagged 'corporate' (USE_CORPORATE), signed in from by the user, or the tenant's learned egress. */
+function isKnownUse(
+  net: string, prefix: string | null, asn: number | null, flags: number, known: Set<string>, subject: string | null,
+  peek: Peek<MultiNetworkSlotState> | undefined, tenantUsers: number,
+): boolean {
+  if ((flags & USE_CORPORATE) !== 0 || known.has(net) || (asn != null && known.has('AS' + asn)) || (!!prefix && known.has(prefix))) return true
   if (!peek) return false
   const user = subject ? (peek('u:' + subject) as UserNetworks | undefined) : undefined
   if (user?.nets.includes(net)) return true
-  const tenant = event.ip_prefix ? (peek('n:' + event.ip_prefix) as TenantNetwork | undefined) : undefined
+  const tenant = prefix ? (peek('n:' + prefix) as TenantNetwork | undefined) : undefined
   return !!tenant && tenant.users.length >= tenantUsers
+}
+
+/**
+ * The issuance sighting rebuilt from the credential record, when a second network shows up: the detector kept
+ * nothing while the session stayed on its first network.
+ */
+function fromContext(
+  context: CredentialContext | undefined, slot: string,
+  isKnownAt: (net: string, ip: string | null, prefix: string | null, asn: number | null, flags: number) => boolean, config: MultiNetworkConfig,
+): MultiNetworkState | null {
+  if (!context || context.key !== slot || context.uses === 0 || context.firstNetwork === null || (context.firstFlags & USE_PREFIXED) === 0) return null
+  const f = context.first()!
+  const anon = (f.flags & USE_ANONYMISED) !== 0
+  const located = (f.flags & USE_LOCATABLE) !== 0 && f.lat !== null && f.lon !== null
+  // signals.ts names a client with only a device type; this detector does not (clientOf above).
+  const client = f.client && !f.client.startsWith('?/?/') ? f.client : null
+  const type = f.client?.split('/')[2]
+  const origin: Sighting = {
+    net: f.net!, ip: f.ip ?? '', prefix: f.prefix ?? '', asn: f.asn, ua: f.ua, client, device: f.device, ja4: f.ja4, place: f.place,
+    lat: located ? f.lat : null, lon: located ? f.lon : null, acc: f.accuracy_km ?? config.defaultAccuracyKm,
+    first: f.ts, last: context.seenTs, event_id: f.id, interleaved: false, anon,
+    hosting: !anon && (f.flags & USE_HOSTING) !== 0, mobile: (f.flags & USE_MOBILE) !== 0, handset: type === 'mobile' || type === 'tablet',
+    known: isKnownAt(f.net!, f.ip, f.prefix, f.asn, f.flags), issued: (f.flags & USE_ISSUE) !== 0,
+  }
+  return {
+    subject: context.subject, session_id: slot.startsWith('s:') ? slot.slice(2) : null, token_fp: context.tokenFp,
+    incident_ts: null, reported_score: 0, sightings: [origin], last: context.seenTs,
+  }
 }
 
 function clientOf(event: AuthEvent): string | null {
