@@ -14,8 +14,21 @@ export interface Codec<T> {
 function loadCodec<T>(file: string): Codec<T> {
   const schema = JSON.parse(readFileSync(join(packageRoot, 'schemas', file), 'utf8'))
   const type = avro.Type.forSchema(schema)
+  // Encoded into one scratch buffer kept per codec, then copied out at its exact size into a pooled
+  // allocation: avsc's toBuffer zero-fills a fresh, unpooled Buffer per value (about 15% of an encode).
+  let scratch = Buffer.allocUnsafe(4096)
   return {
-    encode: (value) => type.toBuffer(value),
+    encode(value) {
+      let end = type.encode(value, scratch, 0)
+      while (end < 0) {
+        // A negative end is how many bytes were missing.
+        scratch = Buffer.allocUnsafe(Math.max(scratch.length * 2, scratch.length - end))
+        end = type.encode(value, scratch, 0)
+      }
+      const out = Buffer.allocUnsafe(end)
+      scratch.copy(out, 0, 0, end)
+      return out
+    },
     decode: (buffer) => type.fromBuffer(buffer) as T,
     check(value) {
       const problems: string[] = []
