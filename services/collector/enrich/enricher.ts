@@ -55,27 +55,30 @@ export function createAddressEnricher(config: EnrichmentConfig): AddressEnricher
   // One session presents the same address over and over: remember recent answers (50k to 100k addresses).
   const cache = createRecentCache<string, Facts | null>(50_000)
 
-  return function enrichAddress(ip, knownAsn) {
-    const key = knownAsn == null ? ip : `${ip}|${knownAsn}`
+  return function enrichAddress(ip, knownAsn, placeKnown) {
+    // A source that names both the network and the place (Okta does) needs only the flags: the tree walk
+    // and the bisection are skipped, and so is their answer.
+    const flagsOnly = placeKnown === true && knownAsn != null
+    const key = knownAsn == null ? ip : flagsOnly ? `${ip}|${knownAsn}|flags` : `${ip}|${knownAsn}`
     const hit = cache.get(key)
     if (hit !== undefined) return hit ?? undefined
-    const facts = lookup(ip, knownAsn)
+    const facts = lookup(ip, knownAsn, flagsOnly)
     cache.set(key, facts ?? null)
     return facts
   }
 
-  function lookup(ip: string, knownAsn: number | null | undefined): Facts | undefined {
+  function lookup(ip: string, knownAsn: number | null | undefined, flagsOnly: boolean): Facts | undefined {
     const v6 = ip.includes(':')
-    const place = (v6 ? city6.get(ip) : city4.get(ip)) as CityRecord | null
+    const place = flagsOnly ? null : ((v6 ? city6.get(ip) : city4.get(ip)) as CityRecord | null)
     let asn
     let flags: string[]
     if (v6) {
       const address = ipv6ToBigInt(ip)
-      asn = asns.lookupV6(address >> 64n)
+      if (!flagsOnly) asn = asns.lookupV6(address >> 64n)
       flags = lists.flagsForV6(address)
     } else {
       const address = ipv4ToNumber(ip.split('.').map(Number))
-      asn = asns.lookupV4(address)
+      if (!flagsOnly) asn = asns.lookupV4(address)
       flags = lists.flagsForV4(address)
     }
     const asnForFlags = knownAsn ?? asn?.asn
