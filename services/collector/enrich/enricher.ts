@@ -6,7 +6,8 @@ import { ConfigError } from '../../shared/errors.js'
 import type { AddressEnricher } from '../normalize.js'
 import { createRecentCache } from '../recent-cache.js'
 import { loadAsnTable } from './asn-table.js'
-import { compileNetworkLists, DEFAULT_NETWORK_LISTS, ipv4ToNumber, ipv6ToBigInt, mergeNetworkLists, type NetworkLists } from './network-lists.js'
+import { ipv4Number } from '../network.js'
+import { compileNetworkLists, DEFAULT_NETWORK_LISTS, ipv6ToBigInt, mergeNetworkLists, type NetworkLists } from './network-lists.js'
 
 export interface EnrichmentConfig {
   enabled: boolean
@@ -77,7 +78,7 @@ export function createAddressEnricher(config: EnrichmentConfig): AddressEnricher
       if (!flagsOnly) asn = asns.lookupV6(address >> 64n)
       flags = lists.flagsForV6(address)
     } else {
-      const address = ipv4ToNumber(ip.split('.').map(Number))
+      const address = ipv4Number(ip)
       if (!flagsOnly) asn = asns.lookupV4(address)
       flags = lists.flagsForV4(address)
     }

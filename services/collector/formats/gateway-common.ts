@@ -207,7 +207,7 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------------------
 // Field values
 
-const EMPTY_MARKERS = new Set(['', '-', 'null', 'undefined'])
+const EMPTY_MARKERS = new Set(['', '-', 'null', 'undefined']) // none longer than 9
 
 /**
  * A log value as text, or undefined when the gateway wrote its "no value" marker: "-" (Envoy, NGINX,
@@ -219,7 +219,8 @@ export function text(value: unknown, max = 4096): string | undefined {
   else if (typeof value === 'number' && Number.isFinite(value)) s = String(value)
   else return undefined
   s = s.trim()
-  if (EMPTY_MARKERS.has(s) || s.length > max) return undefined
+  // The length test first: a Set lookup hashes the whole string, and tokens run to kilobytes.
+  if (s.length > max || (s.length <= 9 && EMPTY_MARKERS.has(s))) return undefined
   return s
 }
 
