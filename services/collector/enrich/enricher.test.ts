@@ -42,6 +42,8 @@ test('a network lists file adds CIDR ranges and ASNs to the shipped defaults', (
   assert.deepEqual(custom('73.14.47.1')!.net_flags, ['corporate'])
   assert.deepEqual(custom('2a03:2880:f12f:83::1')!.net_flags, ['corporate'])
   assert.deepEqual(custom('167.99.207.81')!.net_flags, ['hosting'])
+  // A source's own network and place: the ranges still apply, the flags follow the source's network, twice alike.
+  for (let i = 0; i < 2; i++) assert.deepEqual([...custom('73.14.46.203', 14061, true)!.net_flags!].sort(), ['hosting', 'vpn'])
 })
 
 test('enrichment switched off gives no enricher', () => {

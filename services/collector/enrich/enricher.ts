@@ -60,6 +60,8 @@ export function createAddressEnricher(config: EnrichmentConfig): AddressEnricher
     // A source that names both the network and the place (Okta does) needs only the flags: the tree walk
     // and the bisection are skipped, and so is their answer.
     const flagsOnly = placeKnown === true && knownAsn != null
+    // Without CIDR ranges to scan, the flags cost less than a cache lookup.
+    if (flagsOnly && !lists.hasCidrs) return lookup(ip, knownAsn, true)
     const key = knownAsn == null ? ip : flagsOnly ? `${ip}|${knownAsn}|flags` : `${ip}|${knownAsn}`
     const hit = cache.get(key)
     if (hit !== undefined) return hit ?? undefined

@@ -66,6 +66,7 @@ export function compileNetworkLists(lists: NetworkLists) {
   }
   const cidrs: Cidr[] = Object.entries(lists.cidrs).flatMap(([flag, ranges]) => ranges.map((r) => parseCidr(flag, r)))
   return {
+    hasCidrs: cidrs.length > 0,
     flagsForAsn(asn: number): string[] {
       return byAsn.get(asn) ?? []
     },
