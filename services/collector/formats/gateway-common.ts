@@ -2,10 +2,11 @@
 // container envelopes, log-field tokenising, times, client addresses, route templates, status → result and,
 // above all, which credential a request presented. Each vendor file only maps its own field names onto
 // RequestFacts; everything that decides what an AuthEvent says lives here, once.
-import { isIP } from 'node:net'
+import { isIPv6 } from 'node:net'
 import { z } from 'zod'
 import type { TokenKind, ValidateResult } from '../../../schemas/model.js'
 import { ConfigError } from '../../shared/errors.js'
+import { ipv4Number } from '../network.js'
 import { bearer } from './canonical.js'
 import { rejectBadJson, type DraftEvent, type ParseResult, type RejectCode } from './types.js'
 
@@ -404,7 +405,8 @@ export function addressOnly(value: string | undefined): string | undefined {
     if (colon > 0 && colon === s.lastIndexOf(':')) s = s.slice(0, colon)
   }
   const zone = s.indexOf('%')
-  return isIP(zone > 0 ? s.slice(0, zone) : s) ? s : undefined
+  const bare = zone > 0 ? s.slice(0, zone) : s
+  return ipv4Number(bare) >= 0 || isIPv6(bare) ? s : undefined
 }
 
 /**
