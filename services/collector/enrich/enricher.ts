@@ -3,10 +3,10 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { Reader } from 'maxmind'
 import { ConfigError } from '../../shared/errors.js'
+import { ipv4Number } from '../network.js'
 import type { AddressEnricher } from '../normalize.js'
 import { createRecentCache } from '../recent-cache.js'
 import { loadAsnTable } from './asn-table.js'
-import { ipv4Number } from '../network.js'
 import { compileNetworkLists, DEFAULT_NETWORK_LISTS, ipv6ToBigInt, mergeNetworkLists, type NetworkLists } from './network-lists.js'
 
 export interface EnrichmentConfig {

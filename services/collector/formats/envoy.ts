@@ -95,6 +95,7 @@ function followsPlan(value: Record<string, unknown>, plan: KeyPlan): boolean {
   }
   return i === keys.length
 }
+
 const OPERATOR = /^%?(req|resp)\(([^)?]+)(?:\?[^)]*)?\)%?$/
 
 /** `%REQ(X-API-KEY)%` → `x_api_key`, `%RESP(WWW-AUTHENTICATE)%` → `resp_www_authenticate`, `:authority` → `authority`. */
