@@ -8,7 +8,8 @@ import { createUserAgentParser } from './user-agent.js'
 
 /** Place and network facts for an address, from a geo/ASN database; absent when unknown. */
 /** `knownAsn` is the source's own ASN, when it gave one: provider flags follow it rather than the database's. */
-export type AddressEnricher = (ip: string, knownAsn?: number | null) => Partial<Pick<AuthEvent, 'asn' | 'asn_org' | 'country' | 'city' | 'lat' | 'lon' | 'geo_accuracy_km' | 'net_flags'>> | undefined
+/** `placeKnown`: the source gave a place too; with `knownAsn` as well, only `net_flags` is looked up. */
+export type AddressEnricher = (ip: string, knownAsn?: number | null, placeKnown?: boolean) => Partial<Pick<AuthEvent, 'asn' | 'asn_org' | 'country' | 'city' | 'lat' | 'lon' | 'geo_accuracy_km' | 'net_flags'>> | undefined
 
 export interface NormalizerDeps {
   fingerprint: Fingerprinter
@@ -66,7 +67,7 @@ export function createNormalizer(deps: NormalizerDeps) {
     if (address) {
       event.ip = address.ip
       event.ip_prefix = address.prefix
-      const facts = deps.enrichAddress?.(address.ip, event.asn)
+      const facts = deps.enrichAddress?.(address.ip, event.asn, event.country != null || event.lat != null)
       if (facts) {
         if (event.asn == null) {
           event.asn = facts.asn ?? null

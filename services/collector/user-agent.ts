@@ -1,4 +1,5 @@
 import UAParser from 'ua-parser-js'
+import { createRecentCache } from './recent-cache.js'
 
 export interface ClientInfo {
   ua_family?: string
@@ -10,14 +11,13 @@ export interface ClientInfo {
 // detector needs to tell "a script" from "a browser" (phishing proxies and cookie replays use these).
 const AUTOMATION = /\b(curl|wget|python-requests|python-urllib|aiohttp|httpx|go-http-client|okhttp|java|apache-httpclient|axios|node-fetch|undici|libwww-perl|postmanruntime|insomnia|powershell|headlesschrome|phantomjs|puppeteer|playwright|scrapy)\b/i
 
-/** Parses user agents through a bounded cache: a tenant has few distinct agents and many requests. */
-export function createUserAgentParser(cacheSize = 10_000): (ua: string) => ClientInfo {
-  const cache = new Map<string, ClientInfo>()
+/** Parses user agents through a bounded cache (5k to 10k agents): a tenant has few distinct agents and many requests. */
+export function createUserAgentParser(cacheSize = 5_000): (ua: string) => ClientInfo {
+  const cache = createRecentCache<string, ClientInfo>(cacheSize)
   return function parseUserAgent(ua) {
     const hit = cache.get(ua)
     if (hit) return hit
     const info = describe(ua)
-    if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!)
     cache.set(ua, info)
     return info
   }

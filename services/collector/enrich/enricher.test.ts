@@ -42,6 +42,8 @@ test('a network lists file adds CIDR ranges and ASNs to the shipped defaults', (
   assert.deepEqual(custom('73.14.47.1')!.net_flags, ['corporate'])
   assert.deepEqual(custom('2a03:2880:f12f:83::1')!.net_flags, ['corporate'])
   assert.deepEqual(custom('167.99.207.81')!.net_flags, ['hosting'])
+  // A source's own network and place: the ranges still apply, the flags follow the source's network, twice alike.
+  for (let i = 0; i < 2; i++) assert.deepEqual([...custom('73.14.46.203', 14061, true)!.net_flags!].sort(), ['hosting', 'vpn'])
 })
 
 test('enrichment switched off gives no enricher', () => {
@@ -58,4 +60,18 @@ test('a repeated address gets the same answer, which no caller can change', () =
   assert.equal(enrich('167.99.207.81'), first)
   assert.ok(Object.isFrozen(first) && Object.isFrozen(first.net_flags))
   assert.deepEqual(enrich('167.99.207.81', 9009)!.net_flags, ['vpn'], 'the source ASN is part of the cache key')
+})
+
+test('a source that gave its own network and place gets only the flags, which follow its network', () => {
+  const facts = enrich('73.14.46.203', 14061, true)!
+  assert.deepEqual(facts.net_flags, ['hosting'])
+  assert.equal(facts.asn, undefined)
+  assert.equal(facts.country, undefined)
+  // Without the source's network, the place alone does not spare the lookup.
+  assert.equal(enrich('73.14.46.203', null, true)!.asn, 7922)
+  // And the two answers for one address are cached apart: without the place, the database's facts come back.
+  const full = enrich('73.14.46.203', 14061)!
+  assert.equal(full.asn, 7922)
+  assert.equal(full.country, 'US')
+  assert.deepEqual(full.net_flags, ['hosting'])
 })

