@@ -72,3 +72,14 @@ test('analyst feedback settings: expiry in days and a factor from 0 to 1, with t
   assert.equal(loadConfig({}).api.analystToken, undefined, 'no analyst token unless given (or generated locally)')
   assert.ok((loadConfig({ SW_LOCAL_SECRETS: '1', SW_DATA_DIR: mkdtempSync(join(tmpdir(), 'sw-config-')) }).api.analystToken ?? '').length >= 32)
 })
+
+test('detector settings may be YAML, checked the same way', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sw-detectors-'))
+  const file = join(dir, 'detectors.yaml')
+  writeFileSync(file, 'disabled: [api_anomaly]\nmulti_network:\n  knownNetworks: [AS64500, 198.51.100.0/24]\n')
+  assert.deepEqual(loadConfig({ SW_DATA_DIR: dir, SW_DETECTORS_FILE: file }).detector.detectors.overrides.multi_network?.knownNetworks, ['AS64500', '198.51.100.0/24'])
+  writeFileSync(file, 'multi_network:\n  knownNetwork: [AS64500]\n')
+  assert.throws(() => loadConfig({ SW_DATA_DIR: dir, SW_DETECTORS_FILE: file }), /multi_network\.knownNetwork: unknown setting/)
+  writeFileSync(file, 'multi_network: [unclosed\n')
+  assert.throws(() => loadConfig({ SW_DATA_DIR: dir, SW_DETECTORS_FILE: file }), /cannot read .* as YAML/)
+})

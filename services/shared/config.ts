@@ -2,7 +2,8 @@
 // each component receives only its slice.
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { extname, join, resolve } from 'node:path'
+import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { ConfigError } from './errors.js'
 import { DEFAULT_POLICY, type AlertPolicy } from '../alerter/policy.js'
@@ -233,13 +234,15 @@ interface Alerting {
   ssfKeyPem: string | undefined
 }
 
-/** Detector settings (JSON, docs/detectors.md): every key checked against the detectors' own defaults. */
+/** Detector settings (JSON, or YAML for .yaml/.yml; docs/detectors.md): every key checked against the detectors' own defaults. */
 function loadDetectorsFile(path: string): DetectorSettings {
+  const yaml = ['.yaml', '.yml'].includes(extname(path).toLowerCase())
   let document: unknown
   try {
-    document = JSON.parse(readFileSync(path, 'utf8'))
+    const text = readFileSync(path, 'utf8')
+    document = yaml ? parseYaml(text, { uniqueKeys: true }) : JSON.parse(text)
   } catch (error) {
-    throw new ConfigError(`SW_DETECTORS_FILE: cannot read ${path} as JSON: ${(error as Error).message}`, error)
+    throw new ConfigError(`SW_DETECTORS_FILE: cannot read ${path} as ${yaml ? 'YAML' : 'JSON'}: ${(error as Error).message}`, error)
   }
   const result = parseDetectorSettings(document)
   if (!result.ok) throw new ConfigError(`SW_DETECTORS_FILE: ${path}: ${result.problems.join('; ')}`)
