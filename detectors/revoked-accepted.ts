@@ -11,7 +11,7 @@
 // Presentations are kept for a while as compact per-validator buckets, because a revocation can arrive after
 // the validation it invalidates (IdP logs lag gateway logs by minutes).
 import type { AuthEvent, RevokeScope } from '../schemas/model.js'
-import { clientOf, credentialKey, createUseReader, evidenceOf, placeOf, roundScore, type Use } from './signals.js'
+import { clientOf, credentialKey, createUseReader, evidenceOf, overwriteUse, placeOf, roundScore, type Use } from './signals.js'
 import { appended } from './compact.js'
 import { NO_FINDINGS, NO_SLOTS, severityFor, type CredentialContext, type Detector, type Finding, type StepResult } from './types.js'
 
@@ -329,7 +329,7 @@ function record(s: RevokedAcceptedState, event: AuthEvent, cred: string, net: st
     if (b.ok !== ok || b.stateless !== stateless || b.session_id !== sid || b.token_fp !== fp || b.jti !== jti || b.net !== net || b.validator !== validator) continue
     if (event.ts < b.first) { b.first = event.ts; b.first_id = event.event_id }
     // The bucket's latest use is its own object (evidence copies it), so it is overwritten, not replaced.
-    if (event.ts >= b.last) { b.last = event.ts; overwriteUse(b.use, event, net, client, context) }
+    if (event.ts >= b.last) { b.last = event.ts; overwriteUse(b.use, event, net, client, context ? context.eventPlace : placeOf(event)) }
     return b
   }
   const b: Bucket = {
@@ -385,20 +385,6 @@ function useOf(event: AuthEvent, net: string | null, client: string | null, cont
     id: event.event_id, ts: event.ts, ip: event.ip ?? null, prefix: event.ip_prefix ?? null, asn: event.asn ?? null, net,
     place: context ? context.eventPlace : placeOf(event), ua: event.user_agent ?? null, client, device: event.device_id ?? null,
   }
-}
-
-/** Overwrites a bucket's latest use in place (no other object refers to it). */
-function overwriteUse(use: Use, event: AuthEvent, net: string | null, client: string | null, context: CredentialContext | undefined): void {
-  use.id = event.event_id
-  use.ts = event.ts
-  use.ip = event.ip ?? null
-  use.prefix = event.ip_prefix ?? null
-  use.asn = event.asn ?? null
-  use.net = net
-  use.place = context ? context.eventPlace : placeOf(event)
-  use.ua = event.user_agent ?? null
-  use.client = client
-  use.device = event.device_id ?? null
 }
 
 function firstSeen(list: FirstSeen, key: string): number | undefined {

@@ -22,17 +22,20 @@ export interface Use {
   device: string | null
 }
 
-/** Overwrites a stored use with this event's, in place: for a "latest use" no other object refers to. */
-export function overwriteUse(use: Use, event: AuthEvent, net: string | null): Use {
+/**
+ * Overwrites a stored use with this event's, in place: for a "latest use" no other object refers to. The client
+ * and place may be given when the caller has them already (the credential record names them once per event).
+ */
+export function overwriteUse(use: Use, event: AuthEvent, net: string | null, client: string | null = clientOf(event), place: string | null = placeOf(event)): Use {
   use.id = event.event_id
   use.ts = event.ts
   use.ip = event.ip ?? null
   use.prefix = event.ip_prefix ?? null
   use.asn = event.asn ?? null
   use.net = net
-  use.place = placeOf(event)
+  use.place = place
   use.ua = event.user_agent ?? null
-  use.client = clientOf(event)
+  use.client = client
   use.device = event.device_id ?? null
   return use
 }
