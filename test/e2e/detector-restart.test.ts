@@ -1,39 +1,19 @@
 // A detector worker killed (SIGKILL, no goodbye) in the middle of an attack: the next worker restores the
 // state from detector.state before consuming, so the attack in flight is still detected, and only once.
 import assert from 'node:assert/strict'
-import { createConfiguredNormalizer } from '../../services/collector/setup.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import type { Detection } from '../../schemas/model.js'
 import { incidentId } from '../../services/alerter/incident.js'
-import { createFormatRegistry } from '../../services/collector/formats/index.js'
-import { createIngestor } from '../../services/collector/ingest.js'
-import { createCodecs } from '../../services/shared/avro.js'
-import { loadConfig } from '../../services/shared/config.js'
-import { createKafka, createProducer, ensureTopics, topicNames, topicSpecs } from '../../services/shared/kafka.js'
-import { createLogger } from '../../services/shared/log.js'
-import { groupCaughtUp, randomId, testEnv, topicBytes, waitFor } from '../support/harness.js'
+import { groupCaughtUp, kafkaTestbed, randomId, testEnv, topicBytes, waitFor } from '../support/harness.js'
 import { repoRoot } from '../support/paths.js'
 
 const WAIT = { timeoutMs: 120_000 }
 
 test('a killed detector worker resumes from its checkpoint: the attack in flight is detected once', async (t) => {
   const env = testEnv()
-  const config = loadConfig(env)
-  const log = createLogger({ level: 'error' })
-  const kafka = createKafka(config.kafka, log)
-  const topics = topicNames(config.kafka.topicPrefix)
-  const codecs = createCodecs()
-  await ensureTopics(kafka, topicSpecs(config.kafka, topics))
-  const producer = createProducer(kafka)
-  await producer.connect()
-  t.after(() => producer.disconnect())
-  const now = () => Date.now()
-  const ingestor = createIngestor({
-    formats: createFormatRegistry(), codecs, topics, producer, now,
-    normalize: createConfiguredNormalizer(config.collector, now),
-  })
+  const { config, kafka, topics, codecs, send } = await kafkaTestbed(t, env)
   const workers: ChildProcess[] = []
   t.after(() => workers.forEach((w) => w.exitCode === null && w.kill('SIGKILL')))
   const startWorker = () => {
@@ -48,7 +28,6 @@ test('a killed detector worker resumes from its checkpoint: the attack in flight
   const session = { subject: `victim-${id}`, session_id: `s-${id}`, token: `cookie-${id}-${randomId()}` }
   const home = { ip: '73.14.2.3', asn: 7922, country: 'US', user_agent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36' }
   const thief = { ip: '167.99.7.8', asn: 14061, country: 'NL', user_agent: 'python-requests/2.32.3' }
-  const send = (lines: object[]) => ingestor.ingest('canonical', lines.map((l, i) => ({ line: { text: JSON.stringify(l), number: i + 1, bytes: 0, truncated: false }, origin: `test:${i}` })))
 
   const first = startWorker()
   await send([

@@ -4,17 +4,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { Detection } from '../../schemas/model.js'
-import { createConfiguredNormalizer } from '../../services/collector/setup.js'
-import { createFormatRegistry } from '../../services/collector/formats/index.js'
-import { createIngestor } from '../../services/collector/ingest.js'
 import { createDetectorService } from '../../services/detector/detector.js'
-import { createCodecs } from '../../services/shared/avro.js'
-import { loadConfig } from '../../services/shared/config.js'
 import { readToEnd } from '../../services/shared/consume.js'
-import { createKafka, createProducer, ensureTopics, topicNames, topicSpecs } from '../../services/shared/kafka.js'
-import { createLogger } from '../../services/shared/log.js'
 import { createMetrics } from '../../services/shared/metrics.js'
-import { groupCaughtUp, randomId, testEnv, waitFor } from '../support/harness.js'
+import { groupCaughtUp, kafkaTestbed, randomId, testEnv, waitFor } from '../support/harness.js'
 
 const WAIT = { timeoutMs: 120_000 }
 const USERS = 12
@@ -22,15 +15,7 @@ const USERS = 12
 test('two workers share the partitions, each holds only its own users\' state, and every attack is detected once', async (t) => {
   // Three partitions: with an odd count, dealing topic-partitions out one by one would split a user's topics.
   const env = testEnv({ SW_PARTITIONS: '3' })
-  const config = loadConfig(env)
-  const log = createLogger({ level: 'error' })
-  const kafka = createKafka(config.kafka, log)
-  const topics = topicNames(config.kafka.topicPrefix)
-  const codecs = createCodecs()
-  await ensureTopics(kafka, topicSpecs(config.kafka, topics))
-  const producer = createProducer(kafka)
-  await producer.connect()
-  t.after(() => producer.disconnect())
+  const { config, log, kafka, topics, codecs, send } = await kafkaTestbed(t, env)
   const groupId = `${config.kafka.topicPrefix}detector-${randomId()}`
   const worker = () => createDetectorService({ config: config.detector, kafka, topics, codecs, log, metrics: createMetrics(), now: () => Date.now(), groupId })
   const workers = [worker(), worker()]
@@ -45,9 +30,6 @@ test('two workers share the partitions, each holds only its own users\' state, a
     return groups[0]?.state === 'Stable' && groups[0].members.length === 2
   }, { ...WAIT, what: 'both workers in the group' })
 
-  const now = () => Date.now()
-  const ingestor = createIngestor({ formats: createFormatRegistry(), codecs, topics, producer, now, normalize: createConfiguredNormalizer(config.collector, now) })
-  const send = (lines: object[]) => ingestor.ingest('canonical', lines.map((l, i) => ({ line: { text: JSON.stringify(l), number: i + 1, bytes: 0, truncated: false }, origin: `test:${i}` })))
   const id = randomId()
   const home = { ip: '73.14.2.3', asn: 7922, country: 'US', user_agent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36' }
   const thief = { ip: '167.99.7.8', asn: 14061, country: 'NL', user_agent: 'python-requests/2.32.3' }

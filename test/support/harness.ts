@@ -129,3 +129,24 @@ export async function freePort(): Promise<number> {
     })
   })
 }
+
+/**
+ * Topics of a fresh prefix created on the real broker, a connected producer (closed after the test), and `send`
+ * for canonical lines through the collector's own ingest path (normaliser, fingerprints, Avro).
+ */
+export async function kafkaTestbed(t: { after(fn: () => unknown): void }, env: Env) {
+  const config = loadConfig(env)
+  const log = createLogger({ level: 'error' })
+  const kafka = createKafka(config.kafka, log)
+  const topics = topicNames(config.kafka.topicPrefix)
+  const codecs = createCodecs()
+  await ensureTopics(kafka, topicSpecs(config.kafka, topics))
+  const producer = createProducer(kafka)
+  await producer.connect()
+  t.after(() => producer.disconnect())
+  const now = () => Date.now()
+  const ingestor = createIngestor({ formats: createFormatRegistry(), codecs, topics, producer, now, normalize: createConfiguredNormalizer(config.collector, now) })
+  const send = (lines: object[]) =>
+    ingestor.ingest('canonical', lines.map((l, i) => ({ line: { text: JSON.stringify(l), number: i + 1, bytes: 0, truncated: false }, origin: `test:${i}` })))
+  return { config, log, kafka, topics, codecs, producer, send }
+}
