@@ -78,3 +78,54 @@ test('the same history gives the same detections across a checkpoint and restore
   assert.ok(straight.length >= 1)
   assert.deepEqual(restarted, straight)
 })
+
+const TEAM = ['/api/reports', '/api/reports/{id}', '/api/team', '/api/wiki', '/api/wiki/{id}']
+const RARE = ['/api/admin/audit', '/api/admin/keys', '/api/billing', '/api/billing/{id}', '/api/sso/config']
+
+/** Five colleagues, each a session calling the given routes, a few hours before `at`. */
+function colleagues(event: ReturnType<typeof eventBuilder>, routes: string[], at: number): AuthEvent[] {
+  return [1, 2, 3, 4, 5].flatMap((c) => routes.map((route, i) => event({
+    ts: at - 4 * HOUR + c * MIN + i * SEC, subject: `colleague${c}`, session_id: `c${c}`, token_fp: `t-c${c}`, route,
+  })))
+}
+
+const explored = (ds: { session_id?: string | null; evidence: { reasons: string[] } }[], session: string) =>
+  ds.filter((d) => d.session_id === session && d.evidence.reasons.some((r) => r.includes('never called')))
+
+test("routes many of the tenant's users call are not exploration for a user new to them; routes nobody calls are", () => {
+  const event = eventBuilder()
+  const at = 3 * 24 * HOUR
+  const session = (routes: string[]) => routes.map((route, i) => event({ ts: at + i * 20 * SEC, session_id: 'today', token_fp: 't-today', route }))
+  assert.deepEqual(explored(run([...history(event), ...colleagues(event, TEAM, at), ...session(TEAM)]), 'today'), [])
+  const rare = explored(run([...history(event), ...colleagues(event, TEAM, at), ...session(RARE)]), 'today')
+  assert.equal(rare.length, 1)
+  assert.ok(rare[0]!.evidence.reasons[0]!.includes('/api/admin/audit'))
+})
+
+test("a user with no baseline yet is judged against the tenant's routes", () => {
+  const event = eventBuilder({ subject: 'newcomer' })
+  const at = 3 * 24 * HOUR
+  const tenant = colleagues(event, [...TEAM, ...ROUTES], at)
+  const session = (routes: string[]) => routes.map((route, i) => event({ ts: at + i * 20 * SEC, session_id: 'first', token_fp: 't-first', route }))
+  assert.deepEqual(explored(run([...tenant, ...session(TEAM)]), 'first'), [], 'the team\'s routes are the application')
+  assert.equal(explored(run([...tenant, ...session(RARE)]), 'first').length, 1, 'routes no colleague calls')
+  assert.deepEqual(explored(run(session(RARE)), 'first'), [], 'with nothing known of the tenant, nothing is judged')
+})
+
+test("a bulk route the tenant's users call regularly is not flagged for a user who never used it", () => {
+  const event = eventBuilder()
+  const at = 3 * 24 * HOUR
+  const exportOnce = [event({ ts: at, session_id: 'today', token_fp: 't-today', route: '/api/inbox' }), event({ ts: at + 10 * SEC, session_id: 'today', token_fp: 't-today', route: '/api/export' })]
+  const bulk = (ds: { session_id?: string | null; evidence: { reasons: string[] } }[]) => ds.filter((d) => d.session_id === 'today' && d.evidence.reasons.some((r) => r.startsWith('bulk route')))
+  assert.equal(bulk(run([...history(event), ...exportOnce])).length, 1)
+  assert.deepEqual(bulk(run([...history(event), ...colleagues(event, ['/api/export'], at), ...exportOnce])), [])
+})
+
+test("the tenant's routes survive a checkpoint and restore", () => {
+  const event = eventBuilder()
+  const at = 3 * 24 * HOUR
+  const events = [...history(event), ...colleagues(event, TEAM, at), ...RARE.map((route, i) => event({ ts: at + i * 20 * SEC, session_id: 'today', token_fp: 't-today', route }))]
+  const { straight, restarted } = runAcrossRestart(() => createApiAnomalyDetector() as never, events, events.length - RARE.length - 3)
+  assert.deepEqual(restarted, straight)
+  assert.equal(explored(straight, 'today').length, 1)
+})

@@ -1,13 +1,15 @@
-// A session's API behaviour against its user's own baseline: peak request rate per minute, route entropy,
-// routes the user never called, bulk/export routes. Robust statistics (median and median absolute deviation)
-// keep one odd past session from moving the baseline. The baseline is compact — a bounded list of per-session
-// summaries and a capped route set — and lives in one slot per user, next to the user's live sessions.
-// Sessions this detector reported are never folded into the baseline, so a scraper cannot teach it.
+// A session's API behaviour against its user's own baseline and the tenant's: peak request rate per minute,
+// route entropy, routes the user never called, bulk/export routes. Robust statistics (median and median
+// absolute deviation) keep one odd past session from moving the baseline. The user's baseline is compact — a
+// bounded list of per-session summaries and a capped route set — and lives in one slot per user, next to the
+// user's live sessions. The tenant's is the routes many of its users call (slot `g:<tenant>`): a route new to
+// one user but called by many colleagues is the application's, not exploration, and a user with no baseline
+// yet is judged against it. Sessions this detector reported teach neither baseline, so a scraper cannot.
 import { median, medianAbsoluteDeviation } from 'simple-statistics'
 import { appended, createInterner } from './compact.js'
 import type { AuthEvent } from '../schemas/model.js'
 import { createMachineIdentityTest, credentialKey, DEFAULT_MACHINE_SUBJECTS, createUseReader, evidenceOf, roundScore, type Use } from './signals.js'
-import { NO_FINDINGS, NO_SLOTS, severityFor, type Detector, type Finding, type StepResult } from './types.js'
+import { NO_FINDINGS, NO_SLOTS, severityFor, type Detector, type Finding, type Peek, type StepResult } from './types.js'
 
 export interface ApiAnomalyConfig {
   /** A session with no request for this long is over and joins the baseline. */
@@ -37,6 +39,9 @@ export interface ApiAnomalyConfig {
   maxBaselineSessions: number
   maxBaselineRoutes: number
   maxSessionRoutes: number
+  /** Distinct users calling a route before it is the tenant's (common); routes tracked per tenant. */
+  tenantRouteUsers: number
+  maxTenantRoutes: number
   thresholds: { page: number; ticket: number }
 }
 
@@ -58,6 +63,8 @@ export const DEFAULT_API_ANOMALY: ApiAnomalyConfig = {
   maxBaselineSessions: 30,
   maxBaselineRoutes: 128,
   maxSessionRoutes: 32,
+  tenantRouteUsers: 5,
+  maxTenantRoutes: 2048,
   thresholds: { page: 0.8, ticket: 0.5 },
 }
 
@@ -114,7 +121,20 @@ export interface ApiAnomalyState {
   last: number
 }
 
-export function createApiAnomalyDetector(config: ApiAnomalyConfig = DEFAULT_API_ANOMALY): Detector<ApiAnomalyState> {
+/**
+ * `g:<tenant>`: routes the tenant's users call, each with up to `tenantRouteUsers` distinct users (32-bit name
+ * hashes); a route with that many is common. Parallel arrays, plain JSON.
+ */
+export interface TenantRoutes {
+  tenant: true
+  routes: string[]
+  users: number[][]
+  last: number
+}
+
+export type ApiAnomalySlotState = ApiAnomalyState | TenantRoutes
+
+export function createApiAnomalyDetector(config: ApiAnomalyConfig = DEFAULT_API_ANOMALY): Detector<ApiAnomalySlotState> {
   const read = createUseReader()
   const isMachine = createMachineIdentityTest(config.machineSubjects)
   const bulkSegments = new Set(config.bulkSegments.map((x) => x.toLowerCase()))
@@ -122,8 +142,8 @@ export function createApiAnomalyDetector(config: ApiAnomalyConfig = DEFAULT_API_
   // Routes repeat across every user's sessions: each distinct one is kept once.
   const intern = createInterner(1 << 16)
 
-  // The one slot an event touches, reused: the engine reads it before the next call.
-  const one = ['']
+  // The slots an event touches, reused: the engine reads the list before the next call.
+  const two = ['', '']
   return {
     name: 'api_anomaly',
     slots(event) {
@@ -131,12 +151,18 @@ export function createApiAnomalyDetector(config: ApiAnomalyConfig = DEFAULT_API_
       if (!config.includeMachineIdentities && isMachine(event)) return NO_SLOTS
       // A request that names neither a session nor a token (no credentialKey) has no session to judge.
       if (!event.session_id && !event.token_fp) return NO_SLOTS
-      one[0] = 'u:' + event.subject
-      return one
+      // The user is judged first, against what the tenant knew before this request; then the tenant learns.
+      two[0] = 'u:' + event.subject
+      two[1] = 'g:' + (event.source.tenant ?? '')
+      return two
     },
-    step: function apiAnomaly(state, event, _slot, context): StepResult<ApiAnomalyState> {
+    step: function apiAnomaly(state, event, slot, context, peek): StepResult<ApiAnomalySlotState> {
+      if (slot.startsWith('g:')) return { state: learnTenant(state as TenantRoutes | undefined, event, peek, config), findings: NO_FINDINGS }
+      const tenant = peek?.('g:' + (event.source.tenant ?? '')) as TenantRoutes | undefined
+      const common = (r: string) => isCommon(tenant, r, config)
       // The record's copies of the subject and fingerprint are shared rather than the event's kept.
-      const s: ApiAnomalyState = state ?? { subject: context?.subject != null && context.subject === event.subject ? context.subject : event.subject!, baseline: null, live: [], last: event.ts }
+      const s: ApiAnomalyState = (state as ApiAnomalyState | undefined) ??
+        { subject: context?.subject != null && context.subject === event.subject ? context.subject : event.subject!, baseline: null, live: [], last: event.ts }
       if (event.ts > s.last) s.last = event.ts
       foldFinished(s, config)
       const known = context !== undefined && context.uses > 0
@@ -154,7 +180,7 @@ export function createApiAnomalyDetector(config: ApiAnomalyConfig = DEFAULT_API_
         // Lists grow by exact copies (compact.ts): a user has a few live sessions of a few routes each.
         s.live = appended(s.live, live)
       }
-      count(live, event, route, s.baseline, config, isBulk)
+      count(live, event, route, s.baseline, config, isBulk, common, tenant !== undefined && tenantReady(tenant, config))
       if (s.live.length > config.maxLiveSessions) {
         // The least recently active session is over as far as memory goes: it joins the baseline.
         s.live.sort((a, b) => b.last - a.last)
@@ -173,7 +199,56 @@ export function createApiAnomalyDetector(config: ApiAnomalyConfig = DEFAULT_API_
   }
 }
 
-function count(live: LiveSession, event: AuthEvent, route: string, baseline: Baseline | null, config: ApiAnomalyConfig, isBulk: (r: string) => boolean): void {
+/** The tenant learns a route's users from requests of sessions this detector has not reported. */
+function learnTenant(state: TenantRoutes | undefined, event: AuthEvent, peek: Peek<ApiAnomalySlotState> | undefined, config: ApiAnomalyConfig): TenantRoutes {
+  const t: TenantRoutes = state ?? { tenant: true, routes: [], users: [], last: event.ts }
+  if (event.ts > t.last) t.last = event.ts
+  const user = peek?.('u:' + event.subject) as ApiAnomalyState | undefined
+  const key = credentialKey(event)
+  if (user?.live.some((x) => x.key === key && x.reported_score >= config.thresholds.ticket)) return t
+  const route = event.route!
+  let at = t.routes.indexOf(route)
+  if (at < 0) {
+    if (t.routes.length >= config.maxTenantRoutes) return t
+    t.routes = appended(t.routes, route)
+    t.users = appended(t.users, [])
+    at = t.routes.length - 1
+  }
+  const users = t.users[at]!
+  if (users.length < config.tenantRouteUsers) {
+    const h = hash32(event.subject!)
+    if (!users.includes(h)) users.push(h)
+  }
+  return t
+}
+
+function isCommon(tenant: TenantRoutes | undefined, route: string, config: ApiAnomalyConfig): boolean {
+  if (!tenant) return false
+  const at = tenant.routes.indexOf(route)
+  return at >= 0 && tenant.users[at]!.length >= config.tenantRouteUsers
+}
+
+/** Enough of the tenant seen to call a route rare in it: some routes are common already. */
+function tenantReady(tenant: TenantRoutes, config: ApiAnomalyConfig): boolean {
+  let common = 0
+  for (const users of tenant.users) if (users.length >= config.tenantRouteUsers && ++common >= 3) return true
+  return false
+}
+
+/** FNV-1a: a user's name as a 32-bit number, enough to count distinct users of a route. */
+function hash32(text: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
+  }
+  return h >>> 0
+}
+
+function count(
+  live: LiveSession, event: AuthEvent, route: string, baseline: Baseline | null, config: ApiAnomalyConfig, isBulk: (r: string) => boolean,
+  common: (r: string) => boolean, tenantReady: boolean,
+): void {
   live.n++
   live.last = Math.max(live.last, event.ts)
   const minute = Math.floor(event.ts / 60_000)
@@ -190,11 +265,15 @@ function count(live: LiveSession, event: AuthEvent, route: string, baseline: Bas
       live.counts = appended(live.counts, 0)
       at = live.routes.length - 1
     }
-    if (baseline !== null && baseline.sessions >= config.minBaselineSessions && (live.new_routes?.length ?? 0) < 2 * config.newRoutesMin &&
-      !baseline.routes.includes(route) && !live.new_routes?.includes(route)) {
+    // New to the user (against the user's baseline, or the tenant's while the user has none) and not one the
+    // tenant's users commonly call: exploring.
+    const userReady = baseline !== null && baseline.sessions >= config.minBaselineSessions
+    if ((userReady ? !baseline.routes.includes(route) : tenantReady) && !common(route) &&
+      (live.new_routes?.length ?? 0) < 2 * config.newRoutesMin && !live.new_routes?.includes(route)) {
       live.new_routes = appended(live.new_routes ?? [], route)
     }
-    if (isBulk(route) && !live.bulk_routes?.includes(route) && (live.bulk_routes?.length ?? 0) < 4) live.bulk_routes = appended(live.bulk_routes ?? [], route)
+    // A bulk route many colleagues call (a weekly export) is part of the job.
+    if (isBulk(route) && !common(route) && !live.bulk_routes?.includes(route) && (live.bulk_routes?.length ?? 0) < 4) live.bulk_routes = appended(live.bulk_routes ?? [], route)
   }
   live.counts[at]!++
 }
@@ -264,7 +343,7 @@ function judge(live: LiveSession, baseline: Baseline | null, config: ApiAnomalyC
   if (live.new_routes !== null && live.new_routes.length >= config.newRoutesMin) {
     score += 0.25
     signals++
-    reasons.push(`${live.new_routes.length} routes this user never called: ${live.new_routes.slice(0, 5).join(', ')}`)
+    reasons.push(`${live.new_routes.length} routes this user never called, and few of the tenant's users do: ${live.new_routes.slice(0, 5).join(', ')}`)
   }
   if (live.bulk_routes !== null && live.bulk_routes.length > 0) {
     if (ready && !b.bulk) {
