@@ -153,13 +153,14 @@ export function createApiAnomalyDetector(config: ApiAnomalyConfig = DEFAULT_API_
       if (!event.session_id && !event.token_fp) return NO_SLOTS
       // The user is judged first, against what the tenant knew before this request; then the tenant learns.
       two[0] = 'u:' + event.subject
-      two[1] = 'g:' + (event.source.tenant ?? '')
+      two[1] = tenantSlot(event.source.tenant ?? '')
       return two
     },
     step: function apiAnomaly(state, event, slot, context, peek): StepResult<ApiAnomalySlotState> {
-      if (slot.startsWith('g:')) return { state: learnTenant(state as TenantRoutes | undefined, event, peek, config), findings: NO_FINDINGS }
-      const tenant = peek?.('g:' + (event.source.tenant ?? '')) as TenantRoutes | undefined
-      const common = (r: string) => isCommon(tenant, r, config)
+      if (slot.startsWith('g:')) return { state: learnTenant(state as TenantRoutes | undefined, event, peek), findings: NO_FINDINGS }
+      const tenant = peek?.(tenantSlot(event.source.tenant ?? '')) as TenantRoutes | undefined
+      const common = (r: string) => tenant !== undefined && usersOf(tenant, r) >= config.tenantRouteUsers
+      const tenantReady = () => tenant !== undefined && isTenantReady(tenant, config)
       // The record's copies of the subject and fingerprint are shared rather than the event's kept.
       const s: ApiAnomalyState = (state as ApiAnomalyState | undefined) ??
         { subject: context?.subject != null && context.subject === event.subject ? context.subject : event.subject!, baseline: null, live: [], last: event.ts }
@@ -180,7 +181,7 @@ export function createApiAnomalyDetector(config: ApiAnomalyConfig = DEFAULT_API_
         // Lists grow by exact copies (compact.ts): a user has a few live sessions of a few routes each.
         s.live = appended(s.live, live)
       }
-      count(live, event, route, s.baseline, config, isBulk, common, tenant !== undefined && tenantReady(tenant, config))
+      count(live, event, route, s.baseline, config, isBulk, common, tenantReady)
       if (s.live.length > config.maxLiveSessions) {
         // The least recently active session is over as far as memory goes: it joins the baseline.
         s.live.sort((a, b) => b.last - a.last)
@@ -197,42 +198,68 @@ export function createApiAnomalyDetector(config: ApiAnomalyConfig = DEFAULT_API_
     },
     expiry: (state) => state.last + config.baselineTtlMs,
   }
-}
 
-/** The tenant learns a route's users from requests of sessions this detector has not reported. */
-function learnTenant(state: TenantRoutes | undefined, event: AuthEvent, peek: Peek<ApiAnomalySlotState> | undefined, config: ApiAnomalyConfig): TenantRoutes {
-  const t: TenantRoutes = state ?? { tenant: true, routes: [], users: [], last: event.ts }
-  if (event.ts > t.last) t.last = event.ts
-  const user = peek?.('u:' + event.subject) as ApiAnomalyState | undefined
-  const key = credentialKey(event)
-  if (user?.live.some((x) => x.key === key && x.reported_score >= config.thresholds.ticket)) return t
-  const route = event.route!
-  let at = t.routes.indexOf(route)
-  if (at < 0) {
-    if (t.routes.length >= config.maxTenantRoutes) return t
-    t.routes = appended(t.routes, route)
-    t.users = appended(t.users, [])
-    at = t.routes.length - 1
-  }
-  const users = t.users[at]!
-  if (users.length < config.tenantRouteUsers) {
+  /** The tenant learns a route's users from requests of sessions this detector has not reported. */
+  function learnTenant(state: TenantRoutes | undefined, event: AuthEvent, peek: Peek<ApiAnomalySlotState> | undefined): TenantRoutes {
+    const t: TenantRoutes = state ?? { tenant: true, routes: [], users: [], last: event.ts }
+    if (event.ts > t.last) t.last = event.ts
+    const route = event.route!
+    let at = indexOf(t).get(route)
+    // Common already: nothing more to learn (most requests).
+    if (at !== undefined && t.users[at]!.length >= config.tenantRouteUsers) return t
+    const user = peek?.('u:' + event.subject) as ApiAnomalyState | undefined
+    const key = credentialKey(event)
+    if (user?.live.some((x) => x.key === key && x.reported_score >= config.thresholds.ticket)) return t
+    if (at === undefined) {
+      if (t.routes.length >= config.maxTenantRoutes) return t
+      t.routes = appended(t.routes, route)
+      t.users = appended(t.users, [])
+      at = t.routes.length - 1
+      indexOf(t).set(route, at)
+    }
+    const users = t.users[at]!
     const h = hash32(event.subject!)
     if (!users.includes(h)) users.push(h)
+    return t
   }
-  return t
+
+  function usersOf(tenant: TenantRoutes, route: string): number {
+    const at = indexOf(tenant).get(route)
+    return at === undefined ? 0 : tenant.users[at]!.length
+  }
+
+  /** Enough of the tenant seen to call a route rare in it: some routes are common already. */
+  function isTenantReady(tenant: TenantRoutes, config: ApiAnomalyConfig): boolean {
+    let common = 0
+    for (const users of tenant.users) if (users.length >= config.tenantRouteUsers && ++common >= 3) return true
+    return false
+  }
 }
 
-function isCommon(tenant: TenantRoutes | undefined, route: string, config: ApiAnomalyConfig): boolean {
-  if (!tenant) return false
-  const at = tenant.routes.indexOf(route)
-  return at >= 0 && tenant.users[at]!.length >= config.tenantRouteUsers
+/**
+ * Route → position in a tenant state's lists, built on first use and kept beside the state (not in it: the state
+ * stays plain JSON for checkpoints). Only this detector writes the lists, and it updates the index as it does.
+ */
+const routeIndex = new WeakMap<TenantRoutes, Map<string, number>>()
+function indexOf(tenant: TenantRoutes): Map<string, number> {
+  let index = routeIndex.get(tenant)
+  if (!index) {
+    index = new Map(tenant.routes.map((r, i) => [r, i]))
+    routeIndex.set(tenant, index)
+  }
+  return index
 }
 
-/** Enough of the tenant seen to call a route rare in it: some routes are common already. */
-function tenantReady(tenant: TenantRoutes, config: ApiAnomalyConfig): boolean {
-  let common = 0
-  for (const users of tenant.users) if (users.length >= config.tenantRouteUsers && ++common >= 3) return true
-  return false
+/** 'g:<tenant>', built once per tenant name. */
+const tenantSlots = new Map<string, string>()
+function tenantSlot(tenant: string): string {
+  let slot = tenantSlots.get(tenant)
+  if (slot === undefined) {
+    if (tenantSlots.size >= 1024) tenantSlots.clear()
+    slot = 'g:' + tenant
+    tenantSlots.set(tenant, slot)
+  }
+  return slot
 }
 
 /** FNV-1a: a user's name as a 32-bit number, enough to count distinct users of a route. */
@@ -247,7 +274,7 @@ function hash32(text: string): number {
 
 function count(
   live: LiveSession, event: AuthEvent, route: string, baseline: Baseline | null, config: ApiAnomalyConfig, isBulk: (r: string) => boolean,
-  common: (r: string) => boolean, tenantReady: boolean,
+  common: (r: string) => boolean, tenantReady: () => boolean,
 ): void {
   live.n++
   live.last = Math.max(live.last, event.ts)
@@ -268,7 +295,7 @@ function count(
     // New to the user (against the user's baseline, or the tenant's while the user has none) and not one the
     // tenant's users commonly call: exploring.
     const userReady = baseline !== null && baseline.sessions >= config.minBaselineSessions
-    if ((userReady ? !baseline.routes.includes(route) : tenantReady) && !common(route) &&
+    if ((userReady ? !baseline.routes.includes(route) : tenantReady()) && !common(route) &&
       (live.new_routes?.length ?? 0) < 2 * config.newRoutesMin && !live.new_routes?.includes(route)) {
       live.new_routes = appended(live.new_routes ?? [], route)
     }
