@@ -30,7 +30,7 @@ export function createPipeline(config: Readonly<Config>, log: Logger, only: read
   const topics = topicNames(config.kafka.topicPrefix)
   const codecs = createCodecs()
   const metrics = createMetrics()
-  const group = (name: string) => `${config.kafka.topicPrefix}sessionwatch-${name}`
+  const group = (name: string) => serviceGroup(config, name)
   const needsClickHouse = only.includes('sink') || only.includes('api')
   let clickhouse: ClickHouseClient | undefined
   const started: Service[] = []
@@ -91,3 +91,8 @@ export function createPipeline(config: Readonly<Config>, log: Logger, only: read
 }
 
 export type Pipeline = ReturnType<typeof createPipeline>
+
+/** The consumer group of a service (`sessionwatch-<name>` under the topic prefix). */
+export function serviceGroup(config: Pick<Config, 'kafka'>, name: string): string {
+  return `${config.kafka.topicPrefix}sessionwatch-${name}`
+}

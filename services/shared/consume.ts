@@ -57,3 +57,24 @@ export async function readToEnd(
   }
   return count
 }
+
+/** True once a consumer group has committed up to the end of every partition of the topics. */
+export async function groupCaughtUp(kafka: Kafka, groupId: string, topics: string[]): Promise<boolean> {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    const committed = await admin.fetchOffsets({ groupId, topics })
+    for (const topic of topics) {
+      const ends = await admin.fetchTopicOffsets(topic)
+      const mine = committed.find((c) => c.topic === topic)
+      for (const end of ends) {
+        const at = mine?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1'
+        const position = at === '-1' ? BigInt(end.low) : BigInt(at)
+        if (position < BigInt(end.high)) return false
+      }
+    }
+    return true
+  } finally {
+    await admin.disconnect()
+  }
+}

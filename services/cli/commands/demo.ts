@@ -7,9 +7,10 @@ import { createFormatRegistry } from '../../collector/formats/index.js'
 import { createIngestor } from '../../collector/ingest.js'
 import { replayFiles } from '../../collector/replay.js'
 import { generate } from '../../generator/generate.js'
-import { createPipeline } from '../../pipeline.js'
+import { createPipeline, serviceGroup } from '../../pipeline.js'
 import { createCodecs } from '../../shared/avro.js'
 import { loadConfig, requireSecret } from '../../shared/config.js'
+import { groupCaughtUp } from '../../shared/consume.js'
 import { createKafka, createProducer } from '../../shared/kafka.js'
 import { createLogger } from '../../shared/log.js'
 import type { Command } from '../command.js'
@@ -76,7 +77,13 @@ export const demoCommand: Command = {
       const queries = createQueries(pipeline.clickhouse!, DEMO_DATABASE)
       const expected = counts.issue + counts.revoke + counts.validate
       const timeoutMs = Number(values.timeout) * 1000
-      await waitFor(async () => (await queries.counts()).auth_events === expected && receiver.accepted.length >= scenario.truth.length, { timeoutMs, what: 'events in ClickHouse and pages at the receiver' })
+      // Settled: every event stored, the pages in, and the detector and the sink through every record, so the
+      // counts below are final rather than a snapshot of a sink still writing.
+      const group = (name: string) => serviceGroup(config, name)
+      const topics = pipeline.topics
+      await waitFor(async () => (await queries.counts()).auth_events === expected && receiver.accepted.length >= scenario.truth.length &&
+        (await groupCaughtUp(kafka, group('detector'), [topics.issue, topics.revoke, topics.validate])) &&
+        (await groupCaughtUp(kafka, group('sink'), [topics.detections])), { timeoutMs, what: 'events in ClickHouse, pages at the receiver, detector and sink caught up' })
       const tables = await queries.counts()
       const bySeverity = await queries.detectionsBySeverity()
       say('4/4 pages delivered to the local webhook receiver (signature verified):')
