@@ -170,8 +170,10 @@ export function createMultiNetworkDetector(config: MultiNetworkConfig = DEFAULT_
           return { state, findings: NO_FINDINGS }
         }
       }
-      const s: MultiNetworkState = (state as MultiNetworkState | undefined) ??
-        fromContext(context, slot, (net, ip, prefix, asn, flags) => isKnownUse(net, prefix, asn, flags, known, context!.subject, peek as Peek<MultiNetworkSlotState> | undefined, learning.tenantUsers), config) ??
+      const learned = peek as Peek<MultiNetworkSlotState> | undefined
+      const knownAt = (net: string, prefix: string | null, asn: number | null, flags: number, subject: string | null) =>
+        isKnownUse(net, prefix, asn, flags, known, subject, learned, learning.tenantUsers)
+      const s: MultiNetworkState = (state as MultiNetworkState | undefined) ?? fromContext(context, slot, knownAt, config) ??
         { subject: null, session_id: null, token_fp: null, incident_ts: null, reported_score: 0, sightings: [], last: event.ts }
       s.subject ??= event.subject ?? null
       s.session_id ??= event.session_id ?? null
@@ -193,7 +195,8 @@ export function createMultiNetworkDetector(config: MultiNetworkConfig = DEFAULT_
         own.ua ??= event.user_agent ?? null
         own.ja4 ??= event.ja4 ?? null
       } else {
-        own = sightingOf(event, net, isKnown(event, net, known, s.subject, peek as Peek<MultiNetworkSlotState> | undefined, learning.tenantUsers), config)
+        const flags = event.net_flags.includes('corporate') ? USE_CORPORATE : 0
+        own = sightingOf(event, net, knownAt(net, event.ip_prefix ?? null, event.asn ?? null, flags, s.subject), config)
         sightings.push(own)
         reorder = true
       }
@@ -305,11 +308,6 @@ function latestOf(sightings: Sighting[]): number {
   return last
 }
 
-function isKnown(event: AuthEvent, net: string, known: Set<string>, subject: string | null, peek: Peek<MultiNetworkSlotState> | undefined, tenantUsers: number): boolean {
-  const flags = event.net_flags.includes('corporate') ? USE_CORPORATE : 0
-  return isKnownUse(net, event.ip_prefix ?? null, event.asn ?? null, flags, known, subject, peek, tenantUsers)
-}
-
 /** Configured, flagged 'corporate' (USE_CORPORATE), signed in from by the user, or the tenant's learned egress. */
 function isKnownUse(
   net: string, prefix: string | null, asn: number | null, flags: number, known: Set<string>, subject: string | null,
@@ -329,7 +327,7 @@ function isKnownUse(
  */
 function fromContext(
   context: CredentialContext | undefined, slot: string,
-  isKnownAt: (net: string, ip: string | null, prefix: string | null, asn: number | null, flags: number) => boolean, config: MultiNetworkConfig,
+  knownAt: (net: string, prefix: string | null, asn: number | null, flags: number, subject: string | null) => boolean, config: MultiNetworkConfig,
 ): MultiNetworkState | null {
   if (!context || context.key !== slot || context.uses === 0 || context.firstNetwork === null || (context.firstFlags & USE_PREFIXED) === 0) return null
   const f = context.first()!
@@ -343,7 +341,7 @@ function fromContext(
     lat: located ? f.lat : null, lon: located ? f.lon : null, acc: f.accuracy_km ?? config.defaultAccuracyKm,
     first: f.ts, last: context.seenTs, event_id: f.id, interleaved: false, anon,
     hosting: !anon && (f.flags & USE_HOSTING) !== 0, mobile: (f.flags & USE_MOBILE) !== 0, handset: type === 'mobile' || type === 'tablet',
-    known: isKnownAt(f.net!, f.ip, f.prefix, f.asn, f.flags), issued: (f.flags & USE_ISSUE) !== 0,
+    known: knownAt(f.net!, f.prefix, f.asn, f.flags, context.subject), issued: (f.flags & USE_ISSUE) !== 0,
   }
   return {
     subject: context.subject, session_id: slot.startsWith('s:') ? slot.slice(2) : null, token_fp: context.tokenFp,
