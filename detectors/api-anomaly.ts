@@ -8,7 +8,7 @@
 import { median, medianAbsoluteDeviation } from 'simple-statistics'
 import { appended, createInterner } from './compact.js'
 import type { AuthEvent } from '../schemas/model.js'
-import { createMachineIdentityTest, credentialKey, DEFAULT_MACHINE_SUBJECTS, createUseReader, evidenceOf, roundScore, type Use } from './signals.js'
+import { createMachineIdentityTest, credentialKey, DEFAULT_MACHINE_SUBJECTS, createUseReader, evidenceOf, hash32, roundScore, type Use } from './signals.js'
 import { NO_FINDINGS, NO_SLOTS, severityFor, type Detector, type Finding, type Peek, type StepResult } from './types.js'
 
 export interface ApiAnomalyConfig {
@@ -260,16 +260,6 @@ function tenantSlot(tenant: string): string {
     tenantSlots.set(tenant, slot)
   }
   return slot
-}
-
-/** FNV-1a: a user's name as a 32-bit number, enough to count distinct users of a route. */
-function hash32(text: string): number {
-  let h = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i)
-    h = Math.imul(h, 0x01000193)
-  }
-  return h >>> 0
 }
 
 function count(

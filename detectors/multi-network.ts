@@ -14,7 +14,7 @@
 // `u:<subject>` and `n:<prefix>`, fed by sign-ins) and excuse a move of the same client onto them, as configured ones do.
 import type { AuthEvent } from '../schemas/model.js'
 import {
-  clientsDiffer, countryOf, createMachineIdentityTest, DEFAULT_MACHINE_SUBJECTS, differs, haversineKm, isAnonymised,
+  clientsDiffer, countryOf, createMachineIdentityTest, DEFAULT_MACHINE_SUBJECTS, differs, hash32, haversineKm, isAnonymised,
   isLocatable, isMobileNetwork, createUseReader, placeOf,
 } from './signals.js'
 import { CHANGED_NETWORK, USE_ANONYMISED, USE_CORPORATE, USE_HOSTING, USE_ISSUE, USE_LOCATABLE, USE_MOBILE, USE_PREFIXED } from './credential-book.js'
@@ -276,16 +276,6 @@ function learnTenant(state: TenantNetwork | undefined, subject: string, ts: numb
   if (s.users.length < enough && !s.users.includes(user)) s.users.push(user)
   if (ts > s.last) s.last = ts
   return s
-}
-
-/** FNV-1a: a user's name as a 32-bit number, enough to count distinct users of a network. */
-function hash32(text: string): number {
-  let h = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i)
-    h = Math.imul(h, 0x01000193)
-  }
-  return h >>> 0
 }
 
 function sightingOf(event: AuthEvent, net: string, known: boolean, config: MultiNetworkConfig): Sighting {

@@ -275,3 +275,13 @@ export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: numb
   const h = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) ** 2
   return 2 * 6371 * Math.asin(Math.min(1, Math.sqrt(h)))
 }
+
+/** FNV-1a: a name as a 32-bit number, enough to count distinct users (of a network, of a route) in plain JSON state. */
+export function hash32(text: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
+  }
+  return h >>> 0
+}

@@ -62,7 +62,7 @@ test('detector settings come from SW_DETECTORS_FILE, and a wrong one is a Config
   writeFileSync(bad, JSON.stringify({ multi_network: { windowMs: '30m' } }))
   assert.throws(() => loadConfig({ SW_DATA_DIR: dir, SW_DETECTORS_FILE: bad }), (e: unknown) => e instanceof ConfigError && /multi_network\.windowMs/.test(e.message))
   writeFileSync(bad, '{ not json')
-  assert.throws(() => loadConfig({ SW_DATA_DIR: dir, SW_DETECTORS_FILE: bad }), /SW_DETECTORS_FILE: cannot read/)
+  assert.throws(() => loadConfig({ SW_DATA_DIR: dir, SW_DETECTORS_FILE: bad }), /SW_DETECTORS_FILE: .*bad\.json is not JSON/)
 })
 
 test('analyst feedback settings: expiry in days and a factor from 0 to 1, with the documented defaults', () => {
@@ -79,7 +79,7 @@ test('detector settings may be YAML, checked the same way', () => {
   writeFileSync(file, 'disabled: [api_anomaly]\nmulti_network:\n  knownNetworks: [AS64500, 198.51.100.0/24]\n')
   assert.deepEqual(loadConfig({ SW_DATA_DIR: dir, SW_DETECTORS_FILE: file }).detector.detectors.overrides.multi_network?.knownNetworks, ['AS64500', '198.51.100.0/24'])
   writeFileSync(file, 'multi_network:\n  knownNetwork: [AS64500]\n')
-  assert.throws(() => loadConfig({ SW_DATA_DIR: dir, SW_DETECTORS_FILE: file }), /multi_network\.knownNetwork: unknown setting/)
+  assert.throws(() => loadConfig({ SW_DATA_DIR: dir, SW_DETECTORS_FILE: file }), /multi_network\.knownNetwork \(line 2\): unknown setting/)
   writeFileSync(file, 'multi_network: [unclosed\n')
-  assert.throws(() => loadConfig({ SW_DATA_DIR: dir, SW_DETECTORS_FILE: file }), /cannot read .* as YAML/)
+  assert.throws(() => loadConfig({ SW_DATA_DIR: dir, SW_DETECTORS_FILE: file }), /SW_DETECTORS_FILE: .*detectors\.yaml is not valid YAML: line 2, column 1/)
 })

@@ -2,10 +2,10 @@
 // each component receives only its slice.
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { extname, join, resolve } from 'node:path'
-import { parse as parseYaml } from 'yaml'
+import { join, resolve } from 'node:path'
 import { z } from 'zod'
 import { ConfigError } from './errors.js'
+import { readSettingsFile } from './settings-file.js'
 import { DEFAULT_POLICY, type AlertPolicy } from '../alerter/policy.js'
 import { loadPolicyFile } from '../alerter/policy-file.js'
 import { publicJwk, type PublicJwk } from '../alerter/ssf.js'
@@ -236,16 +236,16 @@ interface Alerting {
 
 /** Detector settings (JSON, or YAML for .yaml/.yml; docs/detectors.md): every key checked against the detectors' own defaults. */
 function loadDetectorsFile(path: string): DetectorSettings {
-  const yaml = ['.yaml', '.yml'].includes(extname(path).toLowerCase())
-  let document: unknown
-  try {
-    const text = readFileSync(path, 'utf8')
-    document = yaml ? parseYaml(text, { uniqueKeys: true }) : JSON.parse(text)
-  } catch (error) {
-    throw new ConfigError(`SW_DETECTORS_FILE: cannot read ${path} as ${yaml ? 'YAML' : 'JSON'}: ${(error as Error).message}`, error)
+  const parsed = readSettingsFile('SW_DETECTORS_FILE', path)
+  const result = parseDetectorSettings(parsed.document)
+  if (!result.ok) {
+    // Problems start with their dotted path: for YAML, say on which line it is.
+    const located = result.problems.map((p) => {
+      const line = parsed.lineOf(p.slice(0, p.indexOf(':')).split('.'))
+      return line ? p.replace(':', ` (line ${line}):`) : p
+    })
+    throw new ConfigError(`SW_DETECTORS_FILE: ${path}: ${located.join('; ')}`)
   }
-  const result = parseDetectorSettings(document)
-  if (!result.ok) throw new ConfigError(`SW_DETECTORS_FILE: ${path}: ${result.problems.join('; ')}`)
   return result.settings
 }
 

@@ -9,6 +9,8 @@ const REDACT_PATHS = [
   'cookie', '*.cookie', 'headers.cookie', 'req.headers.cookie', 'set-cookie', '*.set-cookie',
   'secret', '*.secret', 'password', '*.password', 'apiToken', '*.apiToken', 'fingerprintKey', '*.fingerprintKey',
   'webhookSecret', '*.webhookSecret', 'intakeToken', '*.intakeToken', 'analystToken', '*.analystToken',
+  // Alert policy channel secrets (Slack bot token, PagerDuty routing key), should a policy object be logged.
+  'bot_token', '*.bot_token', 'routing_key', '*.routing_key',
 ]
 
 export function createLogger(options: { level: string; name?: string }, destination?: DestinationStream): Logger {

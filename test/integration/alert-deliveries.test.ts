@@ -6,12 +6,10 @@ import { test } from 'node:test'
 import type { Detection } from '../../schemas/model.js'
 import { incidentId } from '../../services/alerter/incident.js'
 import { publicJwk } from '../../services/alerter/ssf.js'
-import { createPipeline } from '../../services/pipeline.js'
 import { createCodecs } from '../../services/shared/avro.js'
 import { loadConfig } from '../../services/shared/config.js'
-import { createKafka, createProducer } from '../../services/shared/kafka.js'
 import { createLogger } from '../../services/shared/log.js'
-import { freePort, randomId, testEnv, topicBytes, waitFor } from '../support/harness.js'
+import { freePort, randomId, startServices, testEnv, topicBytes, waitFor } from '../support/harness.js'
 
 const WAIT = { timeoutMs: 90_000 }
 const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'error' })
@@ -20,13 +18,7 @@ const codecs = createCodecs()
 test('a receiver that is down: every try is a row of alert_deliveries, then the page is in the DLQ; nothing is lost', async (t) => {
   const env = testEnv({ SW_WEBHOOK_URL: `http://127.0.0.1:${await freePort()}/down/hook-secret-path`, SW_WEBHOOK_TRIES: '4' })
   const config = loadConfig(env)
-  const pipeline = createPipeline(config, log, ['alerter', 'sink', 'api'])
-  await pipeline.start()
-  t.after(() => pipeline.stop())
-  const kafka = createKafka(config.kafka, log)
-  const producer = createProducer(kafka)
-  await producer.connect()
-  t.after(() => producer.disconnect())
+  const { pipeline, kafka, producer } = await startServices(t, config, log, ['alerter', 'sink', 'api'])
   const ids = [randomId(), randomId()]
   const detections: Detection[] = ids.map((id) => ({
     detection_id: `det_${id}`, detector: 'multi_network', severity: 'page', score: 0.9, confirmed: true,

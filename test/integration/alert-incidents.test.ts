@@ -9,13 +9,11 @@ import type { AlertDelivery, AuthEvent, Detection } from '../../schemas/model.js
 import { incidentId } from '../../services/alerter/incident.js'
 import { createJsonSchemaValidator } from '../../services/alerter/json-schema.js'
 import { startRecordingServer, startWebhookReceiver } from '../../services/alerter/receiver.js'
-import { createPipeline } from '../../services/pipeline.js'
 import { createCodecs } from '../../services/shared/avro.js'
 import { loadConfig, type Env } from '../../services/shared/config.js'
-import { createKafka, createProducer } from '../../services/shared/kafka.js'
 import { createLogger } from '../../services/shared/log.js'
 import { packageRoot } from '../../services/shared/paths.js'
-import { groupCaughtUp, randomId, testEnv, topicBytes, waitFor } from '../support/harness.js'
+import { groupCaughtUp, randomId, startServices, testEnv, topicBytes, waitFor } from '../support/harness.js'
 
 const WAIT = { timeoutMs: 60_000 }
 const log = createLogger({ level: 'error' })
@@ -35,13 +33,7 @@ async function runAlerter(env: Env, policy: unknown, t: { after: (fn: () => Prom
   const file = join(loadConfig(env).dataDir, 'alert-policy.json')
   writeFileSync(file, JSON.stringify(policy))
   const config = loadConfig({ ...env, SW_ALERT_POLICY: file })
-  const pipeline = createPipeline(config, log, ['alerter'])
-  await pipeline.start()
-  t.after(() => pipeline.stop())
-  const kafka = createKafka(config.kafka, log)
-  const producer = createProducer(kafka)
-  await producer.connect()
-  t.after(() => producer.disconnect())
+  const { pipeline, kafka, producer } = await startServices(t, config, log, ['alerter'])
   const publish = (ds: Detection[]) => producer.send({ topic: pipeline.topics.detections, acks: -1, messages: ds.map((d) => ({ key: d.subject!, value: codecs.detection.encode(d) })) })
   const caughtUp = () => groupCaughtUp(kafka, `${config.kafka.topicPrefix}sessionwatch-alerter`, [pipeline.topics.detections])
   const deliveries = async () => (await topicBytes(kafka, pipeline.topics.alertDeliveries)).flatMap((b) => {

@@ -5,12 +5,10 @@ import { createServer } from 'node:http'
 import { test } from 'node:test'
 import type { Detection } from '../../schemas/model.js'
 import { IDEMPOTENCY_HEADER, verifySignature } from '../../services/alerter/signature.js'
-import { createPipeline } from '../../services/pipeline.js'
 import { createCodecs } from '../../services/shared/avro.js'
 import { loadConfig } from '../../services/shared/config.js'
-import { createKafka, createProducer } from '../../services/shared/kafka.js'
 import { createLogger } from '../../services/shared/log.js'
-import { freePort, groupCaughtUp, randomId, testEnv, topicBytes, waitFor } from '../support/harness.js'
+import { freePort, groupCaughtUp, randomId, startServices, testEnv, topicBytes, waitFor } from '../support/harness.js'
 
 const WAIT = { timeoutMs: 60_000 }
 const log = createLogger({ level: 'error' })
@@ -28,13 +26,7 @@ function detection(): Detection {
 
 async function runAlerter(env: Record<string, string | undefined>, webhookUrl: string, t: { after: (fn: () => Promise<void>) => void }) {
   const config = loadConfig({ ...env, SW_WEBHOOK_URL: webhookUrl, SW_WEBHOOK_TRIES: '3', SW_WEBHOOK_BACKOFF_SECONDS: '0.05' })
-  const pipeline = createPipeline(config, log, ['alerter'])
-  await pipeline.start()
-  t.after(() => pipeline.stop())
-  const kafka = createKafka(config.kafka, log)
-  const producer = createProducer(kafka)
-  await producer.connect()
-  t.after(() => producer.disconnect())
+  const { pipeline, kafka, producer } = await startServices(t, config, log, ['alerter'])
   const publish = (d: Detection) => producer.send({ topic: pipeline.topics.detections, acks: -1, messages: [{ key: d.subject!, value: codecs.detection.encode(d) }] })
   const caughtUp = () => groupCaughtUp(kafka, `${config.kafka.topicPrefix}sessionwatch-alerter`, [pipeline.topics.detections])
   return { config, pipeline, kafka, publish, caughtUp }

@@ -10,11 +10,10 @@ import type { AlertDelivery, AuthEvent, Detection, DlqRecord } from '../../schem
 import { incidentId } from '../../services/alerter/incident.js'
 import { startRecordingServer, startWebhookReceiver } from '../../services/alerter/receiver.js'
 import { readSpans } from '../../services/cli/commands/dlq-range.js'
-import { createPipeline } from '../../services/pipeline.js'
 import { createCodecs } from '../../services/shared/avro.js'
 import { loadConfig, type Env } from '../../services/shared/config.js'
-import { createKafka, createProducer } from '../../services/shared/kafka.js'
-import { capturingLogger, freePort, groupCaughtUp, randomId, testEnv, topicBytes, waitFor } from '../support/harness.js'
+import { createKafka } from '../../services/shared/kafka.js'
+import { capturingLogger, freePort, groupCaughtUp, randomId, startServices, testEnv, topicBytes, waitFor } from '../support/harness.js'
 import { repoRoot } from '../support/paths.js'
 
 const WAIT = { timeoutMs: 60_000 }
@@ -76,13 +75,7 @@ test('dlq replay alerts sends each failed notice again with its key, exactly onc
   writeFileSync(file, JSON.stringify({ channels: { webhook: { updates: true }, pagerduty: { routing_key: 'R0123456789abcdef0123456789abcde', url: pagerduty.url('/v2/enqueue') } } }))
   const withPolicy = { ...env, SW_ALERT_POLICY: file }
   const config = loadConfig(withPolicy)
-  const pipeline = createPipeline(config, log, ['alerter'])
-  await pipeline.start()
-  t.after(() => pipeline.stop())
-  const kafka = createKafka(config.kafka, log)
-  const producer = createProducer(kafka)
-  await producer.connect()
-  t.after(() => producer.disconnect())
+  const { pipeline, kafka, producer } = await startServices(t, config, log, ['alerter'])
   const session = randomId()
   const incident = incidentId({ subject: `u-${session}`, session_id: `s-${session}`, token_fp: null, detection_id: '' })
   await producer.send({ topic: pipeline.topics.detections, acks: -1, messages: [0, 1, 2].map((i) => ({ key: `u-${session}`, value: codecs.detection.encode(detection(session, i)) })) })
@@ -133,13 +126,7 @@ test('dlq replay input publishes rejected input again to its raw topic with its 
   const env = testEnv({ SW_ENRICH: 'off' })
   const { log } = capturingLogger()
   const config = loadConfig(env)
-  const pipeline = createPipeline(config, log, ['collector'])
-  await pipeline.start()
-  t.after(() => pipeline.stop())
-  const kafka = createKafka(config.kafka, log)
-  const producer = createProducer(kafka)
-  await producer.connect()
-  t.after(() => producer.disconnect())
+  const { pipeline, kafka, producer } = await startServices(t, config, log, ['collector'])
   const topics = pipeline.topics
   const subject = `u-${randomId()}@acme.example`
   const line = JSON.stringify({ kind: 'VALIDATE', action: 'request', ts: '2026-11-20T10:15:02.120Z', source: { system: 'gateway' }, subject, session_id: 's-replayed', token_fp: 'tfp_replayed', result: 'OK', route: '/api/inbox/{id}', ip: '203.0.113.7' })

@@ -12,7 +12,7 @@ import type { Kafka } from 'kafkajs'
 import { createFormatRegistry } from '../../services/collector/formats/index.js'
 import { createIngestor } from '../../services/collector/ingest.js'
 import { replayFiles } from '../../services/collector/replay.js'
-import { createPipeline } from '../../services/pipeline.js'
+import { createPipeline, type ServiceName } from '../../services/pipeline.js'
 import { createCodecs } from '../../services/shared/avro.js'
 import { loadConfig, type Config, type Env } from '../../services/shared/config.js'
 import { readToEnd } from '../../services/shared/consume.js'
@@ -63,6 +63,18 @@ export async function startPipeline(env: Env, log: Logger) {
   const pipeline = createPipeline(config, log)
   await pipeline.start()
   return { config, pipeline }
+}
+
+/** Some services against the real broker (stopped after the test), and a connected producer to feed them. */
+export async function startServices(t: { after(fn: () => unknown): void }, config: Readonly<Config>, log: Logger, services: readonly ServiceName[]) {
+  const pipeline = createPipeline(config, log, services)
+  await pipeline.start()
+  t.after(() => pipeline.stop())
+  const kafka = createKafka(config.kafka, log)
+  const producer = createProducer(kafka)
+  await producer.connect()
+  t.after(() => producer.disconnect())
+  return { pipeline, kafka, producer }
 }
 
 /** Replays lines through the same collector path as `sessionwatch replay`. */
