@@ -7,8 +7,8 @@
 // user agents, clients, address prefixes) are stored as one shared instance each (a decoder makes a new string
 // per event), so a row holds references rather than copies.
 import type { AuthEvent } from '../schemas/model.js'
-import { clientOf, clientsDiffer, createUseReader, differs, isAnonymised, isLocatable, isMobileNetwork, placeOf, tokenKeyOf } from './signals.js'
-import { createInterner } from './compact.js'
+import { clientOf, clientsDiffer, createUseReader, isAnonymised, isLocatable, isMobileNetwork, placeOf, tokenKeyOf } from './signals.js'
+import { Symbols, TextArena, TextColumn } from './text-store.js'
 import type { CredentialContext, RecordedUse } from './types.js'
 
 /** Bits of CredentialContext.changed: what differed, on some later use, from the first use. */
@@ -68,29 +68,39 @@ export function isUse(event: AuthEvent): boolean {
   return event.kind === 'ISSUE' || (event.kind === 'VALIDATE' && (event.result == null || event.result === 'OK'))
 }
 
-/** One use as columns: references in plain arrays, numbers in typed arrays. */
+/** One use as columns: numbers in typed arrays, repeated strings as Symbols ids, unique ones in the arena. */
 class UseColumns {
-  id: (string | null)[] = []
+  id: TextColumn
   ts: Float64Array<ArrayBuffer>
-  ip: (string | null)[] = []
-  prefix: (string | null)[] = []
+  ip: TextColumn
   /** NO_ASN: unknown. */
   asn: Uint32Array<ArrayBuffer>
-  net: (string | null)[] = []
-  place: (string | null)[] = []
-  ua: (string | null)[] = []
-  client: (string | null)[] = []
-  device: (string | null)[] = []
-  ja4: (string | null)[] = []
+  // Symbols ids (0: null).
+  prefix: Int32Array<ArrayBuffer>
+  net: Int32Array<ArrayBuffer>
+  place: Int32Array<ArrayBuffer>
+  ua: Int32Array<ArrayBuffer>
+  client: Int32Array<ArrayBuffer>
+  ja4: Int32Array<ArrayBuffer>
+  device: TextColumn
   /** NaN: unknown. */
   lat: Float64Array<ArrayBuffer>
   lon: Float64Array<ArrayBuffer>
   acc: Float64Array<ArrayBuffer>
   flags: Uint8Array<ArrayBuffer>
 
-  constructor(capacity: number) {
+  constructor(arena: TextArena, capacity: number) {
+    this.id = new TextColumn(arena, capacity)
+    this.ip = new TextColumn(arena, capacity)
+    this.device = new TextColumn(arena, capacity)
     this.ts = new Float64Array(capacity)
     this.asn = new Uint32Array(capacity)
+    this.prefix = new Int32Array(capacity)
+    this.net = new Int32Array(capacity)
+    this.place = new Int32Array(capacity)
+    this.ua = new Int32Array(capacity)
+    this.client = new Int32Array(capacity)
+    this.ja4 = new Int32Array(capacity)
     this.lat = new Float64Array(capacity)
     this.lon = new Float64Array(capacity)
     this.acc = new Float64Array(capacity)
@@ -98,47 +108,42 @@ class UseColumns {
   }
 
   grow(capacity: number) {
+    this.id.grow(capacity)
+    this.ip.grow(capacity)
+    this.device.grow(capacity)
     this.ts = grown(this.ts, capacity)
-    this.asn = grownU32(this.asn, capacity)
+    this.asn = grown(this.asn, capacity)
+    this.prefix = grown(this.prefix, capacity)
+    this.net = grown(this.net, capacity)
+    this.place = grown(this.place, capacity)
+    this.ua = grown(this.ua, capacity)
+    this.client = grown(this.client, capacity)
+    this.ja4 = grown(this.ja4, capacity)
     this.lat = grown(this.lat, capacity)
     this.lon = grown(this.lon, capacity)
     this.acc = grown(this.acc, capacity)
-    if (this.flags.length < capacity) {
-      const f = new Uint8Array(Math.max(capacity, this.flags.length * 2))
-      f.set(this.flags)
-      this.flags = f
-    }
+    this.flags = grown(this.flags, capacity)
   }
 
-  read(row: number): RecordedUse {
+  read(row: number, symbols: Symbols): RecordedUse {
     const asn = this.asn[row]!
     return {
-      id: this.id[row]!, ts: this.ts[row]!, ip: this.ip[row]!, prefix: this.prefix[row]!, asn: asn === NO_ASN ? null : asn,
-      net: this.net[row]!, place: this.place[row]!, ua: this.ua[row]!, client: this.client[row]!, device: this.device[row]!,
-      ja4: this.ja4[row]!, lat: orNull(this.lat[row]!), lon: orNull(this.lon[row]!), accuracy_km: orNull(this.acc[row]!), flags: this.flags[row]!,
+      id: this.id.get(row)!, ts: this.ts[row]!, ip: this.ip.get(row), prefix: symbols.str(this.prefix[row]!), asn: asn === NO_ASN ? null : asn,
+      net: symbols.str(this.net[row]!), place: symbols.str(this.place[row]!), ua: symbols.str(this.ua[row]!), client: symbols.str(this.client[row]!),
+      device: this.device.get(row), ja4: symbols.str(this.ja4[row]!), lat: orNull(this.lat[row]!), lon: orNull(this.lon[row]!),
+      accuracy_km: orNull(this.acc[row]!), flags: this.flags[row]!,
     }
   }
 
-  write(row: number, use: RecordedUse) {
-    this.ja4[row] = use.ja4
-    this.lat[row] = use.lat ?? Number.NaN
-    this.lon[row] = use.lon ?? Number.NaN
-    this.acc[row] = use.accuracy_km ?? Number.NaN
-    this.flags[row] = use.flags
-    this.id[row] = use.id
-    this.ts[row] = use.ts
-    this.ip[row] = use.ip
-    this.prefix[row] = use.prefix
-    this.asn[row] = asnOf(use.asn)
-    this.net[row] = use.net
-    this.place[row] = use.place
-    this.ua[row] = use.ua
-    this.client[row] = use.client
-    this.device[row] = use.device
-  }
-
-  clear(row: number) {
-    this.id[row] = this.ip[row] = this.prefix[row] = this.net[row] = this.place[row] = this.ua[row] = this.client[row] = this.device[row] = this.ja4[row] = null
+  /** Lets go of the row's strings. */
+  clear(row: number, symbols: Symbols) {
+    this.id.clear(row)
+    this.ip.clear(row)
+    this.device.clear(row)
+    for (const column of [this.prefix, this.net, this.place, this.ua, this.client, this.ja4]) {
+      symbols.release(column[row]!)
+      column[row] = 0
+    }
   }
 }
 
@@ -146,26 +151,15 @@ class UseColumns {
 const NO_ASN = 0xffffffff
 const asnOf = (asn: number | null | undefined) => (asn == null || !(asn >= 0 && asn < NO_ASN) ? NO_ASN : asn)
 
-/** `value`, or an instance already held that is equal to it. */
-function shared(held: string | null, other: string | null, value: string | null): string | null {
-  if (value === null) return null
-  if (held !== null && held === value) return held
-  return other !== null && other === value ? other : value
-}
-
 const orNull = (x: number): number | null => (Number.isNaN(x) ? null : x)
 
-function grownU32(a: Uint32Array<ArrayBuffer>, capacity: number): Uint32Array<ArrayBuffer> {
-  if (a.length >= capacity) return a
-  const b = new Uint32Array(Math.max(capacity, a.length * 2))
-  b.set(a)
-  return b
-}
+type Column = Float64Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>
 
-function grown(a: Float64Array<ArrayBuffer>, capacity: number): Float64Array<ArrayBuffer> {
+/** The column with room for `capacity` rows (at least doubled when it grows). */
+function grown<C extends Column>(a: C, capacity: number): C {
   if (a.length >= capacity) return a
-  const b = new Float64Array(Math.max(capacity, a.length * 2))
-  b.set(a)
+  const b = new (a.constructor as new (n: number) => C)(Math.max(capacity, a.length * 2))
+  b.set(a as never)
   return b
 }
 
@@ -186,7 +180,8 @@ export interface CredentialBook {
 
 export function createCredentialBook(initialCapacity = 1024): CredentialBook {
   const read = createUseReader()
-  const intern = createInterner(1 << 18)
+  const symbols = new Symbols()
+  const arena = new TextArena()
   let capacity = initialCapacity
   // Rows are the book's own: group index -> row (-1: none), so groups without a record (a user's slot)
   // cost the book 4 bytes, not a row.
@@ -211,111 +206,156 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
   /** Latest locatable use at the first use's coordinates (NaN: none). */
   let stayed = new Float64Array(capacity)
   let changed = new Uint8Array(capacity)
-  const subject: (string | null)[] = []
-  const tokenFp: (string | null)[] = []
-  // The first token identity, only where it is not 't:' + the fingerprint (a jti): no copy of the usual one.
-  const token: (string | null)[] = []
-  const tokenKind: (string | null)[] = []
-  const clientId: (string | null)[] = []
-  const first = new UseColumns(capacity)
-  const last = new UseColumns(capacity)
+  const subject = new TextColumn(arena, capacity)
+  const tokenFp = new TextColumn(arena, capacity)
+  // The first token identity, only where it is not 't:' + the fingerprint (a jti key): no copy of the usual one.
+  const token = new TextColumn(arena, capacity)
+  // Symbols ids.
+  let tokenKind = new Int32Array(capacity)
+  let clientId = new Int32Array(capacity)
+  const first = new UseColumns(arena, capacity)
+  const last = new UseColumns(arena, capacity)
+  // The latest use's address and device are mostly the first's: kept once.
+  last.ip.mirrorOf(first.ip)
+  last.device.mirrorOf(first.device)
   let size = 0
 
   function ensure(row: number) {
     if (row < capacity) return
     capacity = Math.max(row + 1, capacity * 2)
-    const c = new Uint8Array(capacity)
-    c.set(changed)
-    changed = c
-    uses = grownU32(uses, capacity)
+    changed = grown(changed, capacity)
+    uses = grown(uses, capacity)
     seen = grown(seen, capacity)
     stayed = grown(stayed, capacity)
+    tokenKind = grown(tokenKind, capacity)
+    clientId = grown(clientId, capacity)
+    subject.grow(capacity)
+    tokenFp.grow(capacity)
+    token.grow(capacity)
     first.grow(capacity)
     last.grow(capacity)
   }
 
+  /** Points a Symbols column's row at `id`, moving the hold. */
+  function setSymbol(column: Int32Array, row: number, id: number) {
+    const held = column[row]!
+    if (held === id) return
+    symbols.release(held)
+    symbols.hold(id)
+    column[row] = id
+  }
+  /** The id of a string a column's row may already hold (the usual case: no table lookup). */
+  const symbolFor = (column: Int32Array, row: number, value: string | null | undefined) =>
+    value == null ? 0 : symbols.str(column[row]!) === value ? column[row]! : symbols.id(value)
+
   // The network, client and place of the current event, each computed on first use (steps and the record
-  // share them), as shared instances.
+  // share them), as Symbols ids and their shared instances.
   let factsOf: AuthEvent | null = null
   let known = 0
-  let net: string | null = null
-  let client: string | null = null
-  let place: string | null = null
-  function networkOf(event: AuthEvent): string | null {
+  let net = 0
+  let client = 0
+  let place = 0
+  function networkOf(event: AuthEvent): number {
     if (event !== factsOf) { factsOf = event; known = 0 }
-    if ((known & 1) === 0) { net = intern(read.networkOf(event)); known |= 1 }
+    if ((known & 1) === 0) { net = symbols.id(read.networkOf(event)); known |= 1 }
     return net
   }
-  function clientFor(event: AuthEvent): string | null {
+  function clientFor(event: AuthEvent): number {
     if (event !== factsOf) { factsOf = event; known = 0 }
-    if ((known & 2) === 0) { client = intern(clientOf(event)); known |= 2 }
+    if ((known & 2) === 0) { client = symbols.id(clientOf(event)); known |= 2 }
     return client
   }
-  function placeFor(event: AuthEvent): string | null {
+  function placeFor(event: AuthEvent): number {
     if (event !== factsOf) { factsOf = event; known = 0 }
-    if ((known & 4) === 0) { place = intern(placeOf(event)); known |= 4 }
+    if ((known & 4) === 0) { place = symbols.id(placeOf(event)); known |= 4 }
     return place
   }
   let current: AuthEvent | null = null
 
-  /**
-   * Writes the event's use into a row of `columns`. A value equal to what the row holds, or to what the row's
-   * other use holds (`other`), keeps that instance: a decoder gives every event its own copy of the address.
-   */
-  function put(columns: UseColumns, row: number, event: AuthEvent, other: UseColumns) {
-    columns.id[row] = event.event_id
+  /** Writes the event's use into a row of `columns`. */
+  function put(columns: UseColumns, row: number, event: AuthEvent) {
+    columns.id.set(row, event.event_id)
     columns.ts[row] = event.ts
-    columns.ip[row] = shared(columns.ip[row]!, other.ip[row]!, event.ip ?? null)
-    const prefix = event.ip_prefix ?? null
-    if (columns.prefix[row] !== prefix) columns.prefix[row] = intern(prefix)
+    if (columns === last && first.ip.equals(row, event.ip)) last.ip.setSame(row)
+    else columns.ip.set(row, event.ip)
+    setSymbol(columns.prefix, row, symbolFor(columns.prefix, row, event.ip_prefix))
     columns.asn[row] = asnOf(event.asn)
-    columns.net[row] = networkOf(event)
-    columns.place[row] = placeFor(event)
-    const ua = event.user_agent ?? null
-    if (columns.ua[row] !== ua) columns.ua[row] = intern(ua)
-    columns.client[row] = clientFor(event)
-    columns.device[row] = shared(columns.device[row]!, other.device[row]!, event.device_id ?? null)
-    const ja4 = event.ja4 ?? null
-    if (columns.ja4[row] !== ja4) columns.ja4[row] = intern(ja4)
+    setSymbol(columns.net, row, networkOf(event))
+    setSymbol(columns.place, row, placeFor(event))
+    setSymbol(columns.ua, row, symbolFor(columns.ua, row, event.user_agent))
+    setSymbol(columns.client, row, clientFor(event))
+    if (columns === last && first.device.equals(row, event.device_id)) last.device.setSame(row)
+    else columns.device.set(row, event.device_id)
+    setSymbol(columns.ja4, row, symbolFor(columns.ja4, row, event.ja4))
     columns.lat[row] = event.lat ?? Number.NaN
     columns.lon[row] = event.lon ?? Number.NaN
     columns.acc[row] = event.geo_accuracy_km ?? Number.NaN
     columns.flags[row] = flagsOf(event)
   }
 
-  const shareStrings = (u: RecordedUse): RecordedUse => ({
-    ...u, prefix: intern(u.prefix), net: intern(u.net), place: intern(u.place), ua: intern(u.ua), client: intern(u.client), ja4: intern(u.ja4),
-  })
-  const tokenOf = (row: number): string | null => token[row] ?? (tokenFp[row] === null ? null : 't:' + tokenFp[row])
+  /** Writes a checkpointed use into a row of `columns`. */
+  function write(columns: UseColumns, row: number, use: RecordedUse) {
+    columns.id.set(row, use.id)
+    columns.ts[row] = use.ts
+    if (columns === last && first.ip.equals(row, use.ip)) last.ip.setSame(row)
+    else columns.ip.set(row, use.ip)
+    setSymbol(columns.prefix, row, symbols.id(use.prefix))
+    columns.asn[row] = asnOf(use.asn)
+    setSymbol(columns.net, row, symbols.id(use.net))
+    setSymbol(columns.place, row, symbols.id(use.place))
+    setSymbol(columns.ua, row, symbols.id(use.ua))
+    setSymbol(columns.client, row, symbols.id(use.client))
+    if (columns === last && first.device.equals(row, use.device)) last.device.setSame(row)
+    else columns.device.set(row, use.device)
+    setSymbol(columns.ja4, row, symbols.id(use.ja4))
+    columns.lat[row] = use.lat ?? Number.NaN
+    columns.lon[row] = use.lon ?? Number.NaN
+    columns.acc[row] = use.accuracy_km ?? Number.NaN
+    columns.flags[row] = use.flags
+  }
+
+  /** The row's first token identity: its jti key, else 't:' + its fingerprint. */
+  const tokenOf = (row: number): string | null => token.get(row) ?? (tokenFp.isNull(row) ? null : 't:' + tokenFp.get(row))
   /** What the token column holds for an event: only a key that is not 't:' + its fingerprint. */
   const ownToken = (event: AuthEvent): string | null => (event.jti ? tokenKeyOf(event) : null)
+  /** differs(tokenOf(row), tokenKeyOf(event)), without building either key for the usual fingerprint-only token. */
+  function tokenChanged(row: number, event: AuthEvent): boolean {
+    if (!event.jti && !event.token_fp) return false
+    if (!token.isNull(row)) return !event.jti || !token.equals(row, tokenKeyOf(event))
+    if (tokenFp.isNull(row)) return false
+    return !!event.jti || !tokenFp.equals(row, event.token_fp)
+  }
 
   let viewRow = -1
   let viewKey = ''
+  // The view's unique strings, decoded from the arena on first read (undefined: not yet).
+  let viewSubject: string | null | undefined
+  let viewTokenFp: string | null | undefined
+  let viewToken: string | null | undefined
   const context: CredentialContext = {
     get key() { return viewKey },
-    get subject() { return viewRow < 0 ? null : subject[viewRow]! },
-    get tokenFp() { return viewRow < 0 ? null : tokenFp[viewRow]! },
-    get token() { return viewRow < 0 ? null : tokenOf(viewRow) },
-    get tokenKind() { return viewRow < 0 ? null : tokenKind[viewRow]! },
-    get clientId() { return viewRow < 0 ? null : clientId[viewRow]! },
+    get subject() { return viewRow < 0 ? null : viewSubject === undefined ? (viewSubject = subject.get(viewRow)) : viewSubject },
+    get tokenFp() { return viewRow < 0 ? null : viewTokenFp === undefined ? (viewTokenFp = tokenFp.get(viewRow)) : viewTokenFp },
+    get token() { return viewRow < 0 ? null : viewToken === undefined ? (viewToken = tokenOf(viewRow)) : viewToken },
+    get tokenKind() { return viewRow < 0 ? null : symbols.str(tokenKind[viewRow]!) },
+    get clientId() { return viewRow < 0 ? null : symbols.str(clientId[viewRow]!) },
     get uses() { return viewRow < 0 ? 0 : uses[viewRow]! },
     get changed() { return viewRow < 0 ? 0 : changed[viewRow]! & ~ISSUED },
     get issued() { return viewRow < 0 ? false : (changed[viewRow]! & ISSUED) !== 0 },
     get firstTs() { return viewRow < 0 ? Number.NaN : first.ts[viewRow]! },
-    get lastTs() { return viewRow < 0 || last.id[viewRow] == null ? Number.NaN : last.ts[viewRow]! },
+    get lastTs() { return viewRow < 0 || last.id.isNull(viewRow) ? Number.NaN : last.ts[viewRow]! },
     get seenTs() { return viewRow < 0 ? Number.NaN : seen[viewRow]! },
     get stayedUntil() { return viewRow < 0 ? Number.NaN : stayed[viewRow]! },
-    get firstNetwork() { return viewRow < 0 ? null : first.net[viewRow]! },
-    get firstClient() { return viewRow < 0 ? null : first.client[viewRow]! },
+    get firstNetwork() { return viewRow < 0 ? null : symbols.str(first.net[viewRow]!) },
+    get firstClient() { return viewRow < 0 ? null : symbols.str(first.client[viewRow]!) },
     get firstFlags() { return viewRow < 0 ? 0 : first.flags[viewRow]! },
     get firstLat() { return viewRow < 0 ? Number.NaN : first.lat[viewRow]! },
     get firstLon() { return viewRow < 0 ? Number.NaN : first.lon[viewRow]! },
-    first() { return viewRow < 0 ? null : first.read(viewRow) },
-    last() { return viewRow < 0 || last.id[viewRow] == null ? null : last.read(viewRow) },
-    get eventNetwork() { return networkOf(current!) },
-    get eventClient() { return clientFor(current!) },
-    get eventPlace() { return placeFor(current!) },
+    first() { return viewRow < 0 ? null : first.read(viewRow, symbols) },
+    last() { return viewRow < 0 || last.id.isNull(viewRow) ? null : last.read(viewRow, symbols) },
+    get eventNetwork() { return symbols.str(networkOf(current!)) },
+    get eventClient() { return symbols.str(clientFor(current!)) },
+    get eventPlace() { return symbols.str(placeFor(current!)) },
   }
 
   return {
@@ -329,30 +369,33 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
       if (row < 0) {
         row = claim(g)
         changed[row] = event.kind === 'ISSUE' ? ISSUED : 0
-        subject[row] = event.subject ?? null
-        tokenFp[row] = event.token_fp ?? null
-        token[row] = ownToken(event)
-        tokenKind[row] = intern(event.token_kind)
-        clientId[row] = intern(event.client_id)
+        subject.set(row, event.subject)
+        tokenFp.set(row, event.token_fp)
+        token.set(row, ownToken(event))
+        setSymbol(tokenKind, row, symbols.id(event.token_kind))
+        setSymbol(clientId, row, symbols.id(event.client_id))
         seen[row] = event.ts
         stayed[row] = isLocatable(event) ? event.ts : Number.NaN
-        put(first, row, event, last)
-        if (event.kind === 'VALIDATE') put(last, row, event, first)
-        else last.clear(row)
+        put(first, row, event)
+        if (event.kind === 'VALIDATE') put(last, row, event)
+        else last.clear(row, symbols)
         uses[row] = 1
         return
       }
       uses[row]!++
-      if (subject[row] === null && event.subject) subject[row] = event.subject
-      const key = tokenKeyOf(event)
-      const had = tokenOf(row)
-      if (tokenFp[row] === null && event.token_fp) tokenFp[row] = event.token_fp
-      if (had === null) token[row] = ownToken(event)
+      if (subject.isNull(row) && event.subject) subject.set(row, event.subject)
       let bits = changed[row]!
-      if (differs(first.net[row], networkOf(event))) bits |= CHANGED_NETWORK
-      if (clientsDiffer(first.client[row]!, clientFor(event))) bits |= CHANGED_CLIENT
-      if (differs(first.device[row], event.device_id)) bits |= CHANGED_DEVICE
-      if (differs(had, key)) bits |= CHANGED_TOKEN
+      if (tokenChanged(row, event)) bits |= CHANGED_TOKEN
+      const hadToken = !token.isNull(row) || !tokenFp.isNull(row)
+      if (tokenFp.isNull(row) && event.token_fp) tokenFp.set(row, event.token_fp)
+      if (!hadToken) token.set(row, ownToken(event))
+      const firstNet = first.net[row]!
+      const net = networkOf(event)
+      if (firstNet !== 0 && net !== 0 && firstNet !== net) bits |= CHANGED_NETWORK
+      const firstClient = first.client[row]!
+      const client = clientFor(event)
+      if (firstClient !== client && clientsDiffer(symbols.str(firstClient), symbols.str(client))) bits |= CHANGED_CLIENT
+      if (event.device_id != null && !first.device.isNull(row) && !first.device.equals(row, event.device_id)) bits |= CHANGED_DEVICE
       if (event.kind === 'ISSUE') bits |= ISSUED
       if (isLocatable(event)) {
         if (event.lat !== first.lat[row] || event.lon !== first.lon[row]) bits |= CHANGED_LOCATION
@@ -361,8 +404,8 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
       changed[row] = bits
       // Events arrive out of order within the lateness: first and last are by event time.
       if (event.ts > seen[row]!) seen[row] = event.ts
-      if (event.ts < first.ts[row]!) put(first, row, event, last)
-      if (event.kind === 'VALIDATE' && (last.id[row] == null || event.ts >= last.ts[row]!)) put(last, row, event, first)
+      if (event.ts < first.ts[row]!) put(first, row, event)
+      if (event.kind === 'VALIDATE' && (last.id.isNull(row) || event.ts >= last.ts[row]!)) put(last, row, event)
     },
     forget(g) {
       const row = rowOf(g)
@@ -370,39 +413,50 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
       rows[g] = -1
       free.push(row)
       size--
-      subject[row] = tokenFp[row] = token[row] = tokenKind[row] = clientId[row] = null
-      first.clear(row)
-      last.clear(row)
+      subject.clear(row)
+      tokenFp.clear(row)
+      token.clear(row)
+      setSymbol(tokenKind, row, 0)
+      setSymbol(clientId, row, 0)
+      // The latest use first: it may refer to the first's address and device.
+      last.clear(row, symbols)
+      first.clear(row, symbols)
     },
     view(g, key, event) {
+      if (factsOf !== event) {
+        // Between events no looked-up id is pending: ids no record holds may go.
+        symbols.collect()
+        factsOf = null
+      }
       current = event
       viewRow = g < 0 ? -1 : rowOf(g)
       viewKey = key
+      viewSubject = viewTokenFp = viewToken = undefined
       return context
     },
     toJSON(g) {
       const row = rowOf(g)
       const r: CredentialRecord = {
-        subject: subject[row]!, token_fp: tokenFp[row]!, token_kind: tokenKind[row]!, client_id: clientId[row]!, uses: uses[row]!,
-        changed: changed[row]!, seen: seen[row]!, stayed: orNull(stayed[row]!), first: first.read(row), last: last.id[row] == null ? null : last.read(row),
+        subject: subject.get(row), token_fp: tokenFp.get(row), token_kind: symbols.str(tokenKind[row]!), client_id: symbols.str(clientId[row]!), uses: uses[row]!,
+        changed: changed[row]!, seen: seen[row]!, stayed: orNull(stayed[row]!), first: first.read(row, symbols), last: last.id.isNull(row) ? null : last.read(row, symbols),
       }
-      if (token[row] !== null) r.token = token[row]
+      if (!token.isNull(row)) r.token = token.get(row)
       return r
     },
     restore(g, r) {
       const row = rowOf(g) >= 0 ? rowOf(g) : claim(g)
-      subject[row] = r.subject
-      tokenFp[row] = r.token_fp
-      token[row] = r.token ?? null
-      tokenKind[row] = intern(r.token_kind)
-      clientId[row] = intern(r.client_id)
+      subject.set(row, r.subject)
+      tokenFp.set(row, r.token_fp)
+      token.set(row, r.token ?? null)
+      setSymbol(tokenKind, row, symbols.id(r.token_kind))
+      setSymbol(clientId, row, symbols.id(r.client_id))
       seen[row] = r.seen
       stayed[row] = r.stayed ?? Number.NaN
       uses[row] = r.uses
       changed[row] = r.changed
-      first.write(row, shareStrings(r.first))
-      if (r.last === null) last.clear(row)
-      else last.write(row, shareStrings(r.last))
+      write(first, row, r.first)
+      if (r.last === null) last.clear(row, symbols)
+      else write(last, row, r.last)
     },
   }
 }
