@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto'
 import type { AuthEvent, Detection } from '../schemas/model.js'
 import { createCredentialBook, isUse, type CredentialRecord } from './credential-book.js'
+import { NameIndex } from './name-index.js'
 import { credentialKey } from './signals.js'
 import type { Detector, Peek } from './types.js'
 
@@ -49,9 +50,11 @@ const NOT_FILED = Number.NaN
 /**
  * Layout. Every slot name ('s:<session>', 'u:<subject>', …) is a *group*: a small integer index, reused after
  * the group is forgotten, looked up once per distinct name per event. Detectors mostly key an event by the
- * same session, so one lookup serves them all. A group holds each detector's state for the name (a list
- * allocated only when some detector keeps state there) and, for a credential's name, the shared credential
- * record (credential-book.ts). Everything else about a group is a column indexed by it, not an object.
+ * same session, so one lookup serves them all. Names are kept as bytes in a hash table of typed arrays
+ * (name-index.ts), not as heap strings in a Map. A group holds the states of the detectors that keep one for
+ * the name (an exact-size list of detector index and state pairs, allocated only when some detector keeps
+ * state there) and, for a credential's name, the shared credential record (credential-book.ts). Everything
+ * else about a group is a column indexed by it, not an object.
  *
  * Eviction: a group is filed in a wheel of sweep buckets under the earliest expiry among its states and its
  * record. A sweep visits only groups filed in the buckets it passes, drops what is due and files the group
@@ -66,13 +69,10 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
   const RECORD_BIT = 1 << 30
   const contextTtlMs = config.contextTtlMs ?? DEFAULT_CONTEXT_TTL_MS
   const track = config.trackChanges ?? true
-  const index = new Map<string, number>()
-  const names: (string | undefined)[] = []
-  /** Per group: its detectors' states by detector index, or undefined when none keeps state there. */
+  const index = new NameIndex()
+  /** Per group: [detector index, state, detector index, state, …], or undefined when none keeps state there. */
   const states: (unknown[] | undefined)[] = []
   let capacity = 1024
-  /** Live states per group. */
-  let live = new Uint8Array(capacity)
   /** The bucket the group is filed under at its earliest (NaN: not filed). */
   let filed = new Float64Array(capacity).fill(NOT_FILED)
   /** Detectors (bits 0–29) and the record (bit 30) changed since takeChanges; non-zero: in `changed`. */
@@ -83,7 +83,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
   // One read-only view per detector of its states in other slots (Detector.step's `peek`).
   const peekers: Peek<unknown>[] = detectors.map((_, d) => (name: string) => {
     const g = index.get(name)
-    return g === undefined ? undefined : (states[g]?.[d] as Readonly<unknown> | undefined)
+    return g < 0 ? undefined : (stateOf(g, d) as Readonly<unknown> | undefined)
   })
   let size = 0
   let changed: number[] = []
@@ -100,9 +100,6 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
 
   function grow() {
     capacity *= 2
-    const l = new Uint8Array(capacity)
-    l.set(live)
-    live = l
     const f = new Float64Array(capacity).fill(NOT_FILED)
     f.set(filed)
     filed = f
@@ -117,8 +114,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
       g = groups++
       if (g >= capacity) grow()
     }
-    names[g] = name
-    index.set(name, g)
+    index.add(name, g)
     return g
   }
 
@@ -138,37 +134,61 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
     dirty[g]! |= bit
   }
 
+  /** Detector d's state in group g. */
+  function stateOf(g: number, d: number): unknown {
+    const list = states[g]
+    if (list === undefined) return undefined
+    for (let i = 0; i < list.length; i += 2) if (list[i] === d) return list[i + 1]
+    return undefined
+  }
+
   function put(g: number, d: number, state: unknown, marked: boolean) {
-    let list = states[g]
-    if (list === undefined) states[g] = list = new Array<unknown>(n).fill(undefined)
-    if (list[d] === undefined) {
-      live[g]!++
+    const list = states[g]
+    let at = -1
+    if (list !== undefined) for (let i = 0; i < list.length; i += 2) if (list[i] === d) { at = i; break }
+    if (at >= 0) list![at + 1] = state
+    else {
+      if (list === undefined) states[g] = [d, state]
+      else {
+        const grown = new Array<unknown>(list.length + 2)
+        for (let i = 0; i < list.length; i++) grown[i] = list[i]
+        grown[list.length] = d
+        grown[list.length + 1] = state
+        states[g] = grown
+      }
       size++
     }
-    list[d] = state
     file(g, detectors[d]!.expiry(state))
     if (marked) mark(g, 1 << d)
   }
 
   function drop(g: number, d: number, marked: boolean) {
     const list = states[g]!
-    list[d] = undefined
+    if (list.length === 2) states[g] = undefined
+    else {
+      const kept = new Array<unknown>(list.length - 2)
+      let k = 0
+      for (let i = 0; i < list.length; i += 2) {
+        if (list[i] === d) continue
+        kept[k++] = list[i]
+        kept[k++] = list[i + 1]
+      }
+      states[g] = kept
+    }
     size--
-    if (--live[g]! === 0) states[g] = undefined
     if (marked) mark(g, 1 << d)
   }
 
   /** Frees a group with no state and no record; its pending changes are kept by name. */
   function release(g: number) {
-    const name = names[g]!
     if (dirty[g] !== 0) {
+      const name = index.name(g)
       for (let d = 0; d < n; d++) if ((dirty[g]! & (1 << d)) !== 0) forgotten.push({ key: detectors[d]!.name + '|' + name, state: undefined })
       if ((dirty[g]! & RECORD_BIT) !== 0) forgotten.push({ key: CONTEXT + '|' + name, state: undefined })
       // Left in `changed`: takeChanges skips groups with no change bits.
       dirty[g] = 0
     }
-    index.delete(name)
-    names[g] = undefined
+    index.remove(g)
     filed[g] = NOT_FILED
     free.push(g)
   }
@@ -181,9 +201,10 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
     let next = Number.POSITIVE_INFINITY
     const list = states[g]
     if (list !== undefined) {
-      for (let d = 0; d < n; d++) {
-        const state = list[d]
-        if (state === undefined) continue
+      // drop replaces the group's list; this one is read to the end.
+      for (let i = 0; i < list.length; i += 2) {
+        const d = list[i] as number
+        const state = list[i + 1]
         if (stateDue(d, state)) drop(g, d, track)
         else next = Math.min(next, detectors[d]!.expiry(state))
       }
@@ -229,7 +250,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
     let at = 0
     while (at < seen && seenNames[at] !== name) at++
     if (at < seen) return seenGroups[at]!
-    const g = index.get(name) ?? -1
+    const g = index.get(name)
     seenNames[at] = name
     seenGroups[at] = g
     seen++
@@ -265,14 +286,14 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
         if (track) mark(cg, RECORD_BIT)
       }
       // The key string the engine holds, so a detector keeping it shares it.
-      const context = book.view(cg, cg >= 0 ? names[cg]! : credential ?? '', event)
+      const context = book.view(cg, credential ?? '', event)
       for (let d = 0; d < n; d++) {
         const detector = detectors[d]!
         const slotNames = detector.slots(event)
         for (let i = 0; i < slotNames.length; i++) {
           const slotName = slotNames[i]!
           let g = groupOf(slotName)
-          let before = g >= 0 ? states[g]?.[d] : undefined
+          let before = g >= 0 ? stateOf(g, d) : undefined
           // A group filed after the next sweep holds nothing due (it is filed at its earliest expiry).
           if (before !== undefined && filed[g]! <= sweptBucket + 1 && stateDue(d, before)) {
             // Due at a sweep already passed: forgotten, as the sweep would have.
@@ -330,12 +351,11 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
       for (const g of changed) {
         const bits = dirty[g]!
         if (bits === 0) continue
-        const name = names[g]!
-        const list = states[g]
+        const name = index.name(g)
         for (let d = 0; d < n; d++) {
           if ((bits & (1 << d)) === 0) continue
           const key = detectors[d]!.name + '|' + name
-          out.set(key, { key, state: list?.[d] })
+          out.set(key, { key, state: stateOf(g, d) })
         }
         if ((bits & RECORD_BIT) !== 0) {
           const key = CONTEXT + '|' + name
@@ -354,7 +374,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
         const d = owner === CONTEXT ? -1 : byName.get(owner)
         if (d === undefined) continue
         const name = key.slice(bar + 1)
-        let g = index.get(name) ?? -1
+        let g = index.get(name)
         if (state !== undefined) {
           if (g < 0) g = create(name)
           if (d >= 0) put(g, d, state, false)
@@ -363,7 +383,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
             file(g, book.seenTs(g) + contextTtlMs)
           }
         } else if (g >= 0) {
-          if (d >= 0 && states[g]?.[d] !== undefined) drop(g, d, false)
+          if (d >= 0 && stateOf(g, d) !== undefined) drop(g, d, false)
           if (d < 0) book.forget(g)
           if (states[g] === undefined && !book.has(g)) release(g)
         }

@@ -243,20 +243,41 @@ export class TextColumn {
     return decode(this.arena.bytes, word >>> 14, from, from + (word & MAX_BYTES))
   }
 
-  /** Whether the row holds exactly `s` (null: holds null). */
+  /** Whether the row holds exactly `s` (null: holds null). Compares in place, without encoding `s`. */
   equals(row: number, s: string | null | undefined): boolean {
     const word = this.len[row]!
     if (s == null) return word === NULL
     if (word === NULL) return false
     if (word === SAME) return this.sameAs!.equals(row, s)
     if (word === LONG) return this.long!.get(row) === s
-    const encoding = encodingOf(s)
-    if (encoding !== word >>> 14) return false
-    const scratch = this.arena.ensureScratch(s.length * 3)
-    const n = encodeInto(s, encoding, scratch, 0)
-    if (n !== (word & MAX_BYTES)) return false
+    const n = word & MAX_BYTES
+    const bytes = this.arena.bytes
     const from = this.off[row]!
-    return scratch.compare(this.arena.bytes, from, from + n, 0, n) === 0
+    const encoding = word >>> 14
+    if (encoding === UTF8) {
+      // A string of ASCII characters is its own bytes; one with any other character has more bytes than
+      // characters (and is compared decoded).
+      if (n === s.length) {
+        for (let i = 0; i < n; i++) {
+          const c = s.charCodeAt(i)
+          if (c >= 0x80) return false
+          if (bytes[from + i] !== c) return false
+        }
+        // The same bytes: the same string (which was kept as UTF-8 when written).
+        return true
+      }
+      if (n < s.length) return false
+      for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return this.get(row) === s
+      return false
+    }
+    if (encodingOf(s) !== encoding) return false
+    let i = encoding === FINGERPRINT ? 4 : 0
+    for (let k = 0; k < n; k++) {
+      if (encoding === UUID && s.charCodeAt(i) === 45) i++
+      if (bytes[from + k] !== ((hexDigit(s.charCodeAt(i)) << 4) | hexDigit(s.charCodeAt(i + 1)))) return false
+      i += 2
+    }
+    return i === s.length
   }
 
   set(row: number, s: string | null | undefined): void {
