@@ -337,6 +337,12 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
     get subject() { return viewRow < 0 ? null : viewSubject === undefined ? (viewSubject = subject.get(viewRow)) : viewSubject },
     get tokenFp() { return viewRow < 0 ? null : viewTokenFp === undefined ? (viewTokenFp = tokenFp.get(viewRow)) : viewTokenFp },
     get token() { return viewRow < 0 ? null : viewToken === undefined ? (viewToken = tokenOf(viewRow)) : viewToken },
+    isFirstToken(event) {
+      const row = viewRow
+      if (row < 0 || (token.isNull(row) && tokenFp.isNull(row))) return !event.jti && !event.token_fp
+      if (!token.isNull(row)) return !!event.jti && token.equals(row, tokenKeyOf(event))
+      return !event.jti && event.token_fp != null && tokenFp.equals(row, event.token_fp)
+    },
     get tokenKind() { return viewRow < 0 ? null : symbols.str(tokenKind[viewRow]!) },
     get clientId() { return viewRow < 0 ? null : symbols.str(clientId[viewRow]!) },
     get uses() { return viewRow < 0 ? 0 : uses[viewRow]! },

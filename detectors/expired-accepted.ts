@@ -3,7 +3,7 @@
 // (the exp claim) or from the token's ISSUE. Accepted from a network or client the token had not used
 // before it expired, it is decisive: someone kept a dead token and a validator let them in.
 import {
-  clientOf, createUseReader, evidenceOf, rememberFirst, roundScore, tokenKeyOf, useOf, type Use,
+  clientOf, createUseReader, evidenceOf, rememberFirst, roundScore, tokenKeyOf, sessionSlot, useOf, type Use,
 } from './signals.js'
 import { NO_FINDINGS, NO_SLOTS, severityFor, type Detector, type Finding, type StepResult } from './types.js'
 
@@ -54,7 +54,7 @@ export function createExpiredAcceptedDetector(config: ExpiredAcceptedConfig = DE
       // the gateway's presentations meet), the session only when no token is named.
       const token = tokenKeyOf(event)
       if (token) one[0] = token
-      else if (event.session_id) one[0] = 's:' + event.session_id
+      else if (event.session_id) one[0] = sessionSlot(event)!
       else return NO_SLOTS
       return one
     },

@@ -6,7 +6,7 @@
 import type { AuthEvent } from '../schemas/model.js'
 import {
   clientsDiffer, createMachineIdentityTest, DEFAULT_MACHINE_SUBJECTS, differs, evidenceOf, hasSecondFactor,
-  createUseReader, roundScore, tokenKeyOf, type Use,
+  createUseReader, roundScore, sessionSlot, tokenKeyOf, type Use,
 } from './signals.js'
 import { NO_FINDINGS, NO_SLOTS, severityFor, type Detector, type Finding, type StepResult } from './types.js'
 
@@ -95,10 +95,10 @@ export function createMfaLessPrivilegeDetector(config: MfaLessPrivilegeConfig = 
       if (event.kind === 'ISSUE') {
         if (event.amr.length === 0 && !event.acr) return NO_SLOTS
         const token = tokenKeyOf(event)
-        return [...(event.session_id ? ['s:' + event.session_id] : []), ...(token ? [token] : [])]
+        return [...(event.session_id ? [sessionSlot(event)!] : []), ...(token ? [token] : [])]
       }
       if (event.result !== 'OK' || (event.action !== 'mfa' && !privilegeOf(event))) return NO_SLOTS
-      if (event.session_id) one[0] = 's:' + event.session_id
+      if (event.session_id) one[0] = sessionSlot(event)!
       else {
         const token = tokenKeyOf(event)
         if (!token) return NO_SLOTS

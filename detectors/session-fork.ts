@@ -3,7 +3,7 @@
 // to the new token when it refreshes; whoever copied the old one keeps replaying it until it expires.
 // A lineage is one session, one token kind and one OAuth client: several apps in one SSO session each hold
 // their own tokens, and that is not a fork.
-import { clientsDiffer, createUseReader, differs, evidenceOf, roundScore, tokenKeyOf, type Use } from './signals.js'
+import { clientsDiffer, createUseReader, differs, evidenceOf, roundScore, sessionSlot, tokenKeyOf, type Use } from './signals.js'
 import { NO_FINDINGS, NO_SLOTS, severityFor, type CredentialContext, type Detector, type Finding, type StepResult } from './types.js'
 
 export interface SessionForkConfig {
@@ -56,14 +56,14 @@ export function createSessionForkDetector(config: SessionForkConfig = DEFAULT_SE
     slots(event) {
       if (!event.session_id || !event.token_fp || event.kind === 'REVOKE') return NO_SLOTS
       if (event.kind === 'VALIDATE' && event.result !== 'OK') return NO_SLOTS
-      one[0] = 's:' + event.session_id
+      one[0] = sessionSlot(event)!
       return one
     },
     step: function sessionFork(state, event, slot, context): StepResult<SessionForkState> {
       const id = tokenKeyOf(event)!
       // A session presenting one credential cannot fork: the engine's record of the session holds all this
       // detector would remember of it, so state is built only when a second credential shows up.
-      if (!state && context?.key === slot && (context.uses === 0 || context.token === id)) return { state, findings: NO_FINDINGS }
+      if (!state && context?.key === slot && (context.uses === 0 || context.isFirstToken(event))) return { state, findings: NO_FINDINGS }
       const s: SessionForkState = state ?? fromContext(event, context) ?? { subject: null, session_id: event.session_id!, creds: [], incident_ts: null, reported_score: 0, last: event.ts }
       s.subject ??= event.subject ?? null
       if (event.ts > s.last) s.last = event.ts

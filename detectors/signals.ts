@@ -196,10 +196,26 @@ export function createMachineIdentityTest(subjectPatterns: readonly string[]): (
   }
 }
 
+// The key of the event last asked about: the engine and every detector ask for the same event's key in turn,
+// and one shared string spares each a concatenation and the engine a comparison of equal copies.
+let keyed: object | null = null
+let keyedSession: string | null | undefined
+let keyedToken: string | null | undefined
+let lastKey: string | null = null
+
 /** The credential a finding is about, for the alerter's one-page-per-session rule: session first, else token. */
 export function credentialKey(event: Pick<AuthEvent, 'session_id' | 'token_fp'>): string | null {
-  if (event.session_id) return 's:' + event.session_id
-  return event.token_fp ? 't:' + event.token_fp : null
+  if (event === keyed && event.session_id === keyedSession && event.token_fp === keyedToken) return lastKey
+  keyed = event
+  keyedSession = event.session_id
+  keyedToken = event.token_fp
+  lastKey = event.session_id ? 's:' + event.session_id : event.token_fp ? 't:' + event.token_fp : null
+  return lastKey
+}
+
+/** 's:' + the event's session id (the string credentialKey shares), or null. */
+export function sessionSlot(event: Pick<AuthEvent, 'session_id' | 'token_fp'>): string | null {
+  return event.session_id ? credentialKey(event) : null
 }
 
 /**

@@ -112,17 +112,41 @@ function encodingOf(s: string): number {
   return UTF8
 }
 
-/** Bytes of `s` in an encoding, written at `at` of `out` (which has room); returns the count. */
-function encodeInto(s: string, encoding: number, out: Buffer, at: number): number {
-  if (encoding === UTF8) return out.write(s, at, 'utf8')
+/** How many bytes `s` takes in an encoding. */
+function byteCount(s: string, encoding: number): number {
+  switch (encoding) {
+    case HEX:
+      return s.length / 2
+    case UUID:
+      return 16
+    case FINGERPRINT:
+      return (s.length - 4) / 2
+    default:
+      for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, 'utf8')
+      return s.length
+  }
+}
+
+/** Writes the bytes of `s` in an encoding at `at` of `out`, which has room for them. */
+function encodeInto(s: string, encoding: number, out: Buffer, at: number): void {
+  if (encoding === UTF8) {
+    // ASCII, the usual case, byte by byte: short values cost less than a call into the encoder.
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i)
+      if (c >= 0x80) {
+        out.write(s, at, 'utf8')
+        return
+      }
+      out[at + i] = c
+    }
+    return
+  }
   let n = 0
-  const from = encoding === FINGERPRINT ? 4 : 0
-  for (let i = from; i < s.length; ) {
+  for (let i = encoding === FINGERPRINT ? 4 : 0; i < s.length; ) {
     if (encoding === UUID && s.charCodeAt(i) === 45) { i++; continue }
     out[at + n++] = (hexDigit(s.charCodeAt(i)) << 4) | hexDigit(s.charCodeAt(i + 1))
     i += 2
   }
-  return n
 }
 
 function decode(bytes: Buffer, encoding: number, from: number, to: number): string {
@@ -147,8 +171,6 @@ export class TextArena {
   /** Bytes of values since overwritten or cleared. */
   stale = 0
   readonly columns: TextColumn[] = []
-  /** Where a value being written is encoded first (grown for long values). */
-  scratch = Buffer.allocUnsafeSlow(1024)
 
   /** Room for `n` more bytes at `end`, compacting or growing. */
   reserve(n: number): void {
@@ -183,11 +205,6 @@ export class TextArena {
     this.bytes = next
     this.end = at
     this.stale = 0
-  }
-
-  ensureScratch(n: number): Buffer {
-    if (this.scratch.length < n) this.scratch = Buffer.allocUnsafeSlow(Math.max(n, this.scratch.length * 2))
-    return this.scratch
   }
 }
 
@@ -314,8 +331,7 @@ export class TextColumn {
     }
     const arena = this.arena
     const encoding = encodingOf(s)
-    const scratch = arena.ensureScratch(s.length * 3)
-    const n = encodeInto(s, encoding, scratch, 0)
+    const n = byteCount(s, encoding)
     if (n > MAX_BYTES) {
       this.drop(row)
       ;(this.long ??= new Map()).set(row, s)
@@ -325,14 +341,14 @@ export class TextColumn {
     const word = this.len[row]!
     // The same number of bytes (event ids of one source, mostly) go where the old value was.
     if (word < LONG && (word & MAX_BYTES) === n) {
-      scratch.copy(arena.bytes, this.off[row]!, 0, n)
+      encodeInto(s, encoding, arena.bytes, this.off[row]!)
       this.len[row] = (encoding << 14) | n
       return
     }
     this.drop(row)
     this.len[row] = NULL
     arena.reserve(n)
-    scratch.copy(arena.bytes, arena.end, 0, n)
+    encodeInto(s, encoding, arena.bytes, arena.end)
     this.off[row] = arena.end
     this.len[row] = (encoding << 14) | n
     arena.end += n

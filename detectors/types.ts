@@ -85,6 +85,8 @@ export interface CredentialContext {
   readonly tokenFp: string | null
   /** The first token identity seen (`tokenKeyOf`: jti, else fingerprint). */
   readonly token: string | null
+  /** Whether `tokenKeyOf(event)` is `token`, compared without building either key. */
+  isFirstToken(event: AuthEvent): boolean
   /** token_kind and client_id of the first event seen: with the token, the lineage of the first credential. */
   readonly tokenKind: string | null
   readonly clientId: string | null
