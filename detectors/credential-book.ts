@@ -147,6 +147,61 @@ class UseColumns {
   }
 }
 
+/**
+ * The latest accepted presentation. It is mostly the first use again with another event id and time (a session
+ * stays on its network, place and client), so only those, its address and flags are columns here; a latest
+ * use that differs from the first in anything else has its own row in a table of deviations (`side`).
+ */
+class LastColumns {
+  id: TextColumn
+  ts: Float64Array<ArrayBuffer>
+  ip: TextColumn
+  flags: Uint8Array<ArrayBuffer>
+  /** Row of the deviations table, or -1: everything else as the first use. */
+  side: Int32Array<ArrayBuffer>
+
+  constructor(arena: TextArena, capacity: number, first: UseColumns) {
+    this.id = new TextColumn(arena, capacity)
+    this.ip = new TextColumn(arena, capacity).mirrorOf(first.ip)
+    this.ts = new Float64Array(capacity)
+    this.flags = new Uint8Array(capacity)
+    this.side = new Int32Array(capacity).fill(-1)
+  }
+
+  grow(capacity: number) {
+    this.id.grow(capacity)
+    this.ip.grow(capacity)
+    this.ts = grown(this.ts, capacity)
+    this.flags = grown(this.flags, capacity)
+    if (this.side.length < capacity) {
+      const side = new Int32Array(Math.max(capacity, this.side.length * 2)).fill(-1)
+      side.set(this.side)
+      this.side = side
+    }
+  }
+}
+
+/** A use about to be written: strings that repeat as Symbols ids, numbers with NaN / NO_ASN for unknown. */
+interface Draft {
+  id: string
+  ts: number
+  ip: string | null
+  prefix: number
+  asn: number
+  net: number
+  place: number
+  ua: number
+  client: number
+  device: string | null
+  ja4: number
+  lat: number
+  lon: number
+  acc: number
+  flags: number
+}
+
+const sameNumber = (a: number, b: number) => a === b || (a !== a && b !== b)
+
 // AS numbers are 32-bit (RFC 6793); the largest is reserved (RFC 7300) and stands for "unknown" here.
 const NO_ASN = 0xffffffff
 const asnOf = (asn: number | null | undefined) => (asn == null || !(asn >= 0 && asn < NO_ASN) ? NO_ASN : asn)
@@ -214,10 +269,12 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
   let tokenKind = new Int32Array(capacity)
   let clientId = new Int32Array(capacity)
   const first = new UseColumns(arena, capacity)
-  const last = new UseColumns(arena, capacity)
-  // The latest use's address and device are mostly the first's: kept once.
-  last.ip.mirrorOf(first.ip)
-  last.device.mirrorOf(first.device)
+  // The latest use's address is mostly the first's: kept once (TextColumn.mirrorOf).
+  const last = new LastColumns(arena, capacity, first)
+  // Latest uses that differ from their first in more than address, id and time (LastColumns.side).
+  const deviations = new UseColumns(arena, 64)
+  const freeDeviations: number[] = []
+  let deviationsUsed = 0
   let size = 0
 
   function ensure(row: number) {
@@ -272,46 +329,141 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
   }
   let current: AuthEvent | null = null
 
-  /** Writes the event's use into a row of `columns`. */
-  function put(columns: UseColumns, row: number, event: AuthEvent) {
-    columns.id.set(row, event.event_id)
-    columns.ts[row] = event.ts
-    if (columns === last && first.ip.equals(row, event.ip)) last.ip.setSame(row)
-    else columns.ip.set(row, event.ip)
-    setSymbol(columns.prefix, row, symbolFor(columns.prefix, row, event.ip_prefix))
-    columns.asn[row] = asnOf(event.asn)
-    setSymbol(columns.net, row, networkOf(event))
-    setSymbol(columns.place, row, placeFor(event))
-    setSymbol(columns.ua, row, symbolFor(columns.ua, row, event.user_agent))
-    setSymbol(columns.client, row, clientFor(event))
-    if (columns === last && first.device.equals(row, event.device_id)) last.device.setSame(row)
-    else columns.device.set(row, event.device_id)
-    setSymbol(columns.ja4, row, symbolFor(columns.ja4, row, event.ja4))
-    columns.lat[row] = event.lat ?? Number.NaN
-    columns.lon[row] = event.lon ?? Number.NaN
-    columns.acc[row] = event.geo_accuracy_km ?? Number.NaN
-    columns.flags[row] = flagsOf(event)
+  // The use being written, filled from an event or a checkpointed use; reused.
+  const draft: Draft = { id: '', ts: 0, ip: null, prefix: 0, asn: NO_ASN, net: 0, place: 0, ua: 0, client: 0, device: null, ja4: 0, lat: 0, lon: 0, acc: 0, flags: 0 }
+
+  /** The event as a draft; strings the row's first use holds are found without a table lookup. */
+  function draftOf(event: AuthEvent, row: number): Draft {
+    draft.id = event.event_id
+    draft.ts = event.ts
+    draft.ip = event.ip ?? null
+    draft.prefix = symbolFor(first.prefix, row, event.ip_prefix)
+    draft.asn = asnOf(event.asn)
+    draft.net = networkOf(event)
+    draft.place = placeFor(event)
+    draft.ua = symbolFor(first.ua, row, event.user_agent)
+    draft.client = clientFor(event)
+    draft.device = event.device_id ?? null
+    draft.ja4 = symbolFor(first.ja4, row, event.ja4)
+    draft.lat = event.lat ?? Number.NaN
+    draft.lon = event.lon ?? Number.NaN
+    draft.acc = event.geo_accuracy_km ?? Number.NaN
+    draft.flags = flagsOf(event)
+    return draft
   }
 
-  /** Writes a checkpointed use into a row of `columns`. */
-  function write(columns: UseColumns, row: number, use: RecordedUse) {
-    columns.id.set(row, use.id)
-    columns.ts[row] = use.ts
-    if (columns === last && first.ip.equals(row, use.ip)) last.ip.setSame(row)
-    else columns.ip.set(row, use.ip)
-    setSymbol(columns.prefix, row, symbols.id(use.prefix))
-    columns.asn[row] = asnOf(use.asn)
-    setSymbol(columns.net, row, symbols.id(use.net))
-    setSymbol(columns.place, row, symbols.id(use.place))
-    setSymbol(columns.ua, row, symbols.id(use.ua))
-    setSymbol(columns.client, row, symbols.id(use.client))
-    if (columns === last && first.device.equals(row, use.device)) last.device.setSame(row)
-    else columns.device.set(row, use.device)
-    setSymbol(columns.ja4, row, symbols.id(use.ja4))
-    columns.lat[row] = use.lat ?? Number.NaN
-    columns.lon[row] = use.lon ?? Number.NaN
-    columns.acc[row] = use.accuracy_km ?? Number.NaN
-    columns.flags[row] = use.flags
+  function draftOfUse(use: RecordedUse): Draft {
+    draft.id = use.id
+    draft.ts = use.ts
+    draft.ip = use.ip
+    draft.prefix = symbols.id(use.prefix)
+    draft.asn = asnOf(use.asn)
+    draft.net = symbols.id(use.net)
+    draft.place = symbols.id(use.place)
+    draft.ua = symbols.id(use.ua)
+    draft.client = symbols.id(use.client)
+    draft.device = use.device
+    draft.ja4 = symbols.id(use.ja4)
+    draft.lat = use.lat ?? Number.NaN
+    draft.lon = use.lon ?? Number.NaN
+    draft.acc = use.accuracy_km ?? Number.NaN
+    draft.flags = use.flags
+    return draft
+  }
+
+  /** Writes everything but id, time and address of a draft into a row of `columns`. */
+  function putDetails(columns: UseColumns, row: number, d: Draft) {
+    setSymbol(columns.prefix, row, d.prefix)
+    columns.asn[row] = d.asn
+    setSymbol(columns.net, row, d.net)
+    setSymbol(columns.place, row, d.place)
+    setSymbol(columns.ua, row, d.ua)
+    setSymbol(columns.client, row, d.client)
+    columns.device.set(row, d.device)
+    setSymbol(columns.ja4, row, d.ja4)
+    columns.lat[row] = d.lat
+    columns.lon[row] = d.lon
+    columns.acc[row] = d.acc
+  }
+
+  function putFirst(row: number, d: Draft) {
+    // A latest use that leans on the first's details keeps them as they were.
+    if (!last.id.isNull(row) && last.side[row]! < 0) {
+      const side = claimDeviation()
+      copyDetails(first, row, deviations, side)
+      last.side[row] = side
+    }
+    first.id.set(row, d.id)
+    first.ts[row] = d.ts
+    first.ip.set(row, d.ip)
+    putDetails(first, row, d)
+    first.flags[row] = d.flags
+  }
+
+  function putLast(row: number, d: Draft) {
+    last.id.set(row, d.id)
+    last.ts[row] = d.ts
+    if (first.ip.equals(row, d.ip)) last.ip.setSame(row)
+    else last.ip.set(row, d.ip)
+    last.flags[row] = d.flags
+    let side = last.side[row]!
+    const asFirst = d.prefix === first.prefix[row] && d.net === first.net[row] && d.place === first.place[row] && d.ua === first.ua[row] &&
+      d.client === first.client[row] && d.ja4 === first.ja4[row] && d.asn === first.asn[row] && sameNumber(d.lat, first.lat[row]!) &&
+      sameNumber(d.lon, first.lon[row]!) && sameNumber(d.acc, first.acc[row]!) && first.device.equals(row, d.device)
+    if (asFirst) {
+      if (side >= 0) {
+        releaseDeviation(side)
+        last.side[row] = -1
+      }
+      return
+    }
+    if (side < 0) last.side[row] = side = claimDeviation()
+    putDetails(deviations, side, d)
+  }
+
+  function clearLast(row: number) {
+    last.id.clear(row)
+    last.ip.clear(row)
+    const side = last.side[row]!
+    if (side >= 0) {
+      releaseDeviation(side)
+      last.side[row] = -1
+    }
+  }
+
+  function claimDeviation(): number {
+    const side = freeDeviations.pop() ?? deviationsUsed++
+    deviations.grow(side + 1)
+    return side
+  }
+
+  function releaseDeviation(side: number) {
+    deviations.clear(side, symbols)
+    freeDeviations.push(side)
+  }
+
+  function copyDetails(from: UseColumns, row: number, to: UseColumns, at: number) {
+    setSymbol(to.prefix, at, from.prefix[row]!)
+    to.asn[at] = from.asn[row]!
+    setSymbol(to.net, at, from.net[row]!)
+    setSymbol(to.place, at, from.place[row]!)
+    setSymbol(to.ua, at, from.ua[row]!)
+    setSymbol(to.client, at, from.client[row]!)
+    to.device.set(at, from.device.get(row))
+    setSymbol(to.ja4, at, from.ja4[row]!)
+    to.lat[at] = from.lat[row]!
+    to.lon[at] = from.lon[row]!
+    to.acc[at] = from.acc[row]!
+  }
+
+  function readLast(row: number): RecordedUse {
+    const side = last.side[row]!
+    const use = side < 0 ? first.read(row, symbols) : deviations.read(side, symbols)
+    use.id = last.id.get(row)!
+    use.ts = last.ts[row]!
+    use.ip = last.ip.get(row)
+    use.flags = last.flags[row]!
+    return use
   }
 
   /** The row's first token identity: its jti key, else 't:' + its fingerprint. */
@@ -358,7 +510,7 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
     get firstLat() { return viewRow < 0 ? Number.NaN : first.lat[viewRow]! },
     get firstLon() { return viewRow < 0 ? Number.NaN : first.lon[viewRow]! },
     first() { return viewRow < 0 ? null : first.read(viewRow, symbols) },
-    last() { return viewRow < 0 || last.id.isNull(viewRow) ? null : last.read(viewRow, symbols) },
+    last() { return viewRow < 0 || last.id.isNull(viewRow) ? null : readLast(viewRow) },
     get eventNetwork() { return symbols.str(networkOf(current!)) },
     get eventClient() { return symbols.str(clientFor(current!)) },
     get eventPlace() { return symbols.str(placeFor(current!)) },
@@ -382,9 +534,9 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
         setSymbol(clientId, row, symbols.id(event.client_id))
         seen[row] = event.ts
         stayed[row] = isLocatable(event) ? event.ts : Number.NaN
-        put(first, row, event)
-        if (event.kind === 'VALIDATE') put(last, row, event)
-        else last.clear(row, symbols)
+        putFirst(row, draftOf(event, row))
+        if (event.kind === 'VALIDATE') putLast(row, draft)
+        else clearLast(row)
         uses[row] = 1
         return
       }
@@ -410,8 +562,13 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
       changed[row] = bits
       // Events arrive out of order within the lateness: first and last are by event time.
       if (event.ts > seen[row]!) seen[row] = event.ts
-      if (event.ts < first.ts[row]!) put(first, row, event)
-      if (event.kind === 'VALIDATE' && (last.id.isNull(row) || event.ts >= last.ts[row]!)) put(last, row, event)
+      const earliest = event.ts < first.ts[row]!
+      const latest = event.kind === 'VALIDATE' && (last.id.isNull(row) || event.ts >= last.ts[row]!)
+      if (earliest || latest) {
+        draftOf(event, row)
+        if (earliest) putFirst(row, draft)
+        if (latest) putLast(row, draft)
+      }
     },
     forget(g) {
       const row = rowOf(g)
@@ -425,7 +582,7 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
       setSymbol(tokenKind, row, 0)
       setSymbol(clientId, row, 0)
       // The latest use first: it may refer to the first's address and device.
-      last.clear(row, symbols)
+      clearLast(row)
       first.clear(row, symbols)
     },
     view(g, key, event) {
@@ -444,7 +601,7 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
       const row = rowOf(g)
       const r: CredentialRecord = {
         subject: subject.get(row), token_fp: tokenFp.get(row), token_kind: symbols.str(tokenKind[row]!), client_id: symbols.str(clientId[row]!), uses: uses[row]!,
-        changed: changed[row]!, seen: seen[row]!, stayed: orNull(stayed[row]!), first: first.read(row, symbols), last: last.id.isNull(row) ? null : last.read(row, symbols),
+        changed: changed[row]!, seen: seen[row]!, stayed: orNull(stayed[row]!), first: first.read(row, symbols), last: last.id.isNull(row) ? null : readLast(row),
       }
       if (!token.isNull(row)) r.token = token.get(row)
       return r
@@ -460,9 +617,10 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
       stayed[row] = r.stayed ?? Number.NaN
       uses[row] = r.uses
       changed[row] = r.changed
-      write(first, row, r.first)
-      if (r.last === null) last.clear(row, symbols)
-      else write(last, row, r.last)
+      // The latest use is cleared first, so the first use's details are not saved for it on the way.
+      clearLast(row)
+      putFirst(row, draftOfUse(r.first))
+      if (r.last !== null) putLast(row, draftOfUse(r.last))
     },
   }
 }
