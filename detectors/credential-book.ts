@@ -327,6 +327,16 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
     if ((known & 4) === 0) { place = symbols.id(placeOf(event)); known |= 4 }
     return place
   }
+  let ua = 0
+  function userAgentFor(event: AuthEvent): number {
+    if (event !== factsOf) { factsOf = event; known = 0 }
+    if ((known & 8) === 0) {
+      // Mostly the credential's first user agent: compared in place rather than hashed.
+      ua = viewRow >= 0 && symbols.str(first.ua[viewRow]!) === event.user_agent ? first.ua[viewRow]! : symbols.id(event.user_agent)
+      known |= 8
+    }
+    return ua
+  }
   let current: AuthEvent | null = null
 
   // The use being written, filled from an event or a checkpointed use; reused.
@@ -514,6 +524,7 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
     get eventNetwork() { return symbols.str(networkOf(current!)) },
     get eventClient() { return symbols.str(clientFor(current!)) },
     get eventPlace() { return symbols.str(placeFor(current!)) },
+    get eventUserAgent() { return symbols.str(userAgentFor(current!)) },
   }
 
   return {

@@ -17,6 +17,7 @@ import {
   clientsDiffer, countryOf, createMachineIdentityTest, DEFAULT_MACHINE_SUBJECTS, differs, hash32, haversineKm, isAnonymised,
   isLocatable, isMobileNetwork, createUseReader, placeOf,
 } from './signals.js'
+import { appended } from './compact.js'
 import { CHANGED_NETWORK, USE_ANONYMISED, USE_CORPORATE, USE_HOSTING, USE_ISSUE, USE_LOCATABLE, USE_MOBILE, USE_PREFIXED } from './credential-book.js'
 import { emptyEvidence, NO_FINDINGS, NO_SLOTS, severityFor, type CredentialContext, type Detector, type Finding, type Peek, type StepResult } from './types.js'
 
@@ -180,7 +181,7 @@ export function createMultiNetworkDetector(config: MultiNetworkConfig = DEFAULT_
       s.token_fp ??= event.token_fp ?? null
       const net = read.networkOf(event)!
       const ts = event.ts
-      const sightings = s.sightings
+      let sightings = s.sightings
       let own: Sighting | undefined
       for (let i = 0; i < sightings.length; i++) if (sightings[i]!.net === net) { own = sightings[i]; break }
       let reorder = false
@@ -197,7 +198,7 @@ export function createMultiNetworkDetector(config: MultiNetworkConfig = DEFAULT_
       } else {
         const flags = event.net_flags.includes('corporate') ? USE_CORPORATE : 0
         own = sightingOf(event, net, knownAt(net, event.ip_prefix ?? null, event.asn ?? null, flags, s.subject), config)
-        sightings.push(own)
+        sightings = s.sightings = appended(sightings, own)
         reorder = true
       }
       if (reorder) sightings.sort((a, b) => a.first - b.first)
@@ -251,13 +252,15 @@ function originOf(sightings: Sighting[]): Sighting {
 }
 
 function learnUser(state: UserNetworks | undefined, net: string, ts: number, max: number): UserNetworks {
-  const s = state ?? { learned: 'user', nets: [], at: [], last: ts }
+  // Lists at their exact length (compact.ts): `push` onto an empty list reserves room for 16 more.
+  if (state === undefined) return { learned: 'user', nets: [net], at: [ts], last: ts }
+  const s = state
   const i = s.nets.indexOf(net)
   if (i >= 0) {
     s.at[i] = Math.max(s.at[i]!, ts)
   } else {
-    s.nets.push(net)
-    s.at.push(ts)
+    s.nets = appended(s.nets, net)
+    s.at = appended(s.at, ts)
     if (s.nets.length > max) {
       // Forget the network signed in from longest ago.
       let oldest = 0

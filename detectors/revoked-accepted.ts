@@ -12,7 +12,7 @@
 // the validation it invalidates (IdP logs lag gateway logs by minutes).
 import type { AuthEvent, RevokeScope } from '../schemas/model.js'
 import { clientOf, credentialKey, createUseReader, evidenceOf, overwriteUse, placeOf, roundScore, type Use } from './signals.js'
-import { appended } from './compact.js'
+import { appended, createInterner } from './compact.js'
 import { NO_FINDINGS, NO_SLOTS, severityFor, type CredentialContext, type Detector, type Finding, type StepResult } from './types.js'
 
 export interface RevokedAcceptedConfig {
@@ -94,6 +94,7 @@ interface Bucket {
 export type FirstSeen = (string | number)[]
 
 export interface RevokedAcceptedState {
+  /** null in a user's slot ('u:'+subject), which names it; states checkpointed before keep it there too. */
   subject: string | null
   revocations: Revocation[]
   buckets: Bucket[]
@@ -117,8 +118,13 @@ interface Violation {
   atId: string
 }
 
+/** The revocations of the many users who have none: one shared list, replaced (never written) on the first. */
+const NO_REVOCATIONS: Revocation[] = Object.freeze([]) as unknown as Revocation[]
+
 export function createRevokedAcceptedDetector(config: RevokedAcceptedConfig = DEFAULT_REVOKED_ACCEPTED): Detector<RevokedAcceptedState> {
   const read = createUseReader()
+  // Validator names and OAuth client ids repeat across every user: each distinct one is kept once.
+  const intern = createInterner(1 << 12)
   // The engine's names for the event's network and client (shared instances), else this detector's own.
   const networkOf = (event: AuthEvent, context: CredentialContext | undefined) => (context ? context.eventNetwork : read.networkOf(event))
   const clientFor = (event: AuthEvent, context: CredentialContext | undefined) => (context ? context.eventClient : clientOf(event))
@@ -216,14 +222,15 @@ export function createRevokedAcceptedDetector(config: RevokedAcceptedConfig = DE
       }
       return NO_SLOTS
     },
-    step: function revokedAccepted(state, event, _slot, context): StepResult<RevokedAcceptedState> {
+    step: function revokedAccepted(state, event, slot, context): StepResult<RevokedAcceptedState> {
       // The engine's key string for the credential, when it has one, is kept rather than a new copy.
       const cred = event.kind === 'REVOKE' ? null : context?.key || credentialKey(event)
       // A presentation naming no credential changes nothing, not even the subject or the time.
       if (event.kind !== 'REVOKE' && event.kind !== 'ISSUE' && !cred) return { state, findings: NO_FINDINGS }
-      const s: RevokedAcceptedState = state ?? { subject: null, revocations: [], buckets: [], nets: [], clients: [], creds: [], last: 0 }
+      const s: RevokedAcceptedState = state ?? { subject: null, revocations: NO_REVOCATIONS, buckets: [], nets: [], clients: [], creds: [], last: 0 }
       if (!Array.isArray(s.creds)) upgrade(s)
-      s.subject ??= event.subject ?? null
+      // A user's slot is named by the subject (subjectOf): only other slots keep one.
+      if (!slot.startsWith('u:')) s.subject ??= event.subject ?? null
       if (event.ts > s.last) s.last = event.ts
       let violations: Violation[] | null = null
 
@@ -258,7 +265,7 @@ export function createRevokedAcceptedDetector(config: RevokedAcceptedConfig = DE
           s.nets = rememberFirst(s.nets, net, event.ts, config.maxNetworks)
           s.clients = rememberFirst(s.clients, client, event.ts, config.maxNetworks)
         }
-        const b = record(s, event, cred!, net, client, context, config)
+        const b = record(s, event, cred!, net, client, context, config, intern)
         for (const rev of s.revocations) {
           const v = matchPresentation(rev, b, s, event.ts, event.event_id)
           if (v) {
@@ -276,7 +283,7 @@ export function createRevokedAcceptedDetector(config: RevokedAcceptedConfig = DE
           if (score <= (v.rev.hits[key] ?? 0)) continue
           v.rev.hits[key] = score
           findings ??= []
-          findings.push(toFinding(s, v, key, score, reasons, confirmed, config))
+          findings.push(toFinding(s, slot, v, key, score, reasons, confirmed, config))
         }
       }
       dropStale(s, config)
@@ -317,7 +324,10 @@ function revocationSlots(event: AuthEvent): string[] {
   return out
 }
 
-function record(s: RevokedAcceptedState, event: AuthEvent, cred: string, net: string | null, client: string | null, context: CredentialContext | undefined, config: RevokedAcceptedConfig): Bucket {
+function record(
+  s: RevokedAcceptedState, event: AuthEvent, cred: string, net: string | null, client: string | null, context: CredentialContext | undefined,
+  config: RevokedAcceptedConfig, intern: (s: string | null | undefined) => string | null,
+): Bucket {
   const validator = event.validator ?? event.source.system
   const ok = event.result === 'OK'
   const stateless = (event.token_kind === 'access' || event.token_kind === 'id') && event.action !== 'introspect'
@@ -329,12 +339,15 @@ function record(s: RevokedAcceptedState, event: AuthEvent, cred: string, net: st
     if (b.ok !== ok || b.stateless !== stateless || b.session_id !== sid || b.token_fp !== fp || b.jti !== jti || b.net !== net || b.validator !== validator) continue
     if (event.ts < b.first) { b.first = event.ts; b.first_id = event.event_id }
     // The bucket's latest use is its own object (evidence copies it), so it is overwritten, not replaced.
-    if (event.ts >= b.last) { b.last = event.ts; overwriteUse(b.use, event, net, client, context ? context.eventPlace : placeOf(event)) }
+    if (event.ts >= b.last) {
+      b.last = event.ts
+      overwriteUse(b.use, event, net, client, context ? context.eventPlace : placeOf(event), context ? context.eventUserAgent : event.user_agent ?? null)
+    }
     return b
   }
   const b: Bucket = {
-    cred, session_id: sid, token_fp: fp, jti, validator, ok, net, client, stateless,
-    issued_at: event.issued_at ?? null, client_id: event.client_id ?? null,
+    cred, session_id: sid, token_fp: fp, jti, validator: intern(validator)!, ok, net, client, stateless,
+    issued_at: event.issued_at ?? null, client_id: intern(event.client_id),
     first: event.ts, first_id: event.event_id, last: event.ts, use: useOf(event, net, client, context),
   }
   s.buckets = appended(s.buckets, b)
@@ -360,7 +373,14 @@ function incidentKey(v: Violation): string {
   return v.rev.scope === 'token' && v.bucket.token_fp ? 't:' + v.bucket.token_fp : v.bucket.cred
 }
 
-function toFinding(s: RevokedAcceptedState, v: Violation, key: string, score: number, reasons: string[], confirmed: boolean, config: RevokedAcceptedConfig): Finding {
+/** The subject a slot's state is about: a user's slot is named by it. */
+function subjectOf(s: RevokedAcceptedState, slot: string): string | null {
+  return s.subject ?? (slot.startsWith('u:') ? slot.slice(2) : null)
+}
+
+function toFinding(
+  s: RevokedAcceptedState, slot: string, v: Violation, key: string, score: number, reasons: string[], confirmed: boolean, config: RevokedAcceptedConfig,
+): Finding {
   const b = v.bucket
   const accepted: Use = { ...b.use, id: v.atId, ts: v.at }
   return {
@@ -370,7 +390,7 @@ function toFinding(s: RevokedAcceptedState, v: Violation, key: string, score: nu
     severity: severityFor(score, config.thresholds),
     score,
     confirmed,
-    subject: s.subject,
+    subject: subjectOf(s, slot),
     session_id: b.session_id,
     token_fp: b.token_fp,
     summary: `${b.cred.startsWith('s:') ? 'session' : 'token'} accepted by ${b.validator} ${Math.round((v.at - v.rev.ts) / 1000)} s after its ${v.rev.scope} revocation`,
@@ -383,7 +403,7 @@ function toFinding(s: RevokedAcceptedState, v: Violation, key: string, score: nu
 function useOf(event: AuthEvent, net: string | null, client: string | null, context: CredentialContext | undefined): Use {
   return {
     id: event.event_id, ts: event.ts, ip: event.ip ?? null, prefix: event.ip_prefix ?? null, asn: event.asn ?? null, net,
-    place: context ? context.eventPlace : placeOf(event), ua: event.user_agent ?? null, client, device: event.device_id ?? null,
+    place: context ? context.eventPlace : placeOf(event), ua: context ? context.eventUserAgent : event.user_agent ?? null, client, device: event.device_id ?? null,
   }
 }
 

@@ -26,7 +26,9 @@ export interface Use {
  * Overwrites a stored use with this event's, in place: for a "latest use" no other object refers to. The client
  * and place may be given when the caller has them already (the credential record names them once per event).
  */
-export function overwriteUse(use: Use, event: AuthEvent, net: string | null, client: string | null = clientOf(event), place: string | null = placeOf(event)): Use {
+export function overwriteUse(
+  use: Use, event: AuthEvent, net: string | null, client: string | null = clientOf(event), place: string | null = placeOf(event), ua: string | null = event.user_agent ?? null,
+): Use {
   use.id = event.event_id
   use.ts = event.ts
   use.ip = event.ip ?? null
@@ -34,7 +36,7 @@ export function overwriteUse(use: Use, event: AuthEvent, net: string | null, cli
   use.asn = event.asn ?? null
   use.net = net
   use.place = place
-  use.ua = event.user_agent ?? null
+  use.ua = ua
   use.client = client
   use.device = event.device_id ?? null
   return use

@@ -116,10 +116,14 @@ export interface CredentialContext {
   first(): RecordedUse | null
   /** The latest accepted presentation (VALIDATE) by event time; null when none yet. */
   last(): RecordedUse | null
-  /** The current event's network, client and place (signals.ts names), computed once per event for all. */
+  /**
+   * The current event's network, client, place (signals.ts names) and user agent, computed once per event for
+   * all, each as one instance shared by every holder of the same value: a detector keeping one keeps no copy.
+   */
   readonly eventNetwork: string | null
   readonly eventClient: string | null
   readonly eventPlace: string | null
+  readonly eventUserAgent: string | null
 }
 
 /** A use as the credential record keeps it: a signals.ts Use and what detectors judge addresses by. */
