@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto'
 import { cpus } from 'node:os'
 import { writeHeapSnapshot } from 'node:v8'
 import type { AuthEvent } from '../schemas/model.js'
-import { createDetectionEngine } from '../detectors/engine.js'
+import { createDetectionEngine, DEFAULT_HOT_GROUPS } from '../detectors/engine.js'
 import { createDetectors } from '../detectors/index.js'
 import { createCodecs } from '../services/shared/avro.js'
 import { createFingerprinter } from '../services/shared/fingerprint.js'
@@ -32,7 +32,7 @@ function heapMb(): number {
 const onlyAt = process.argv.indexOf('--only')
 const only = onlyAt === -1 ? null : new Set(process.argv[onlyAt + 1]?.split(','))
 const detectors = createDetectors({ windowMs: 30 * 60_000 }).filter((d) => only === null || only.has(d.name))
-const engine = createDetectionEngine(detectors, { latenessMs: 5 * 60_000, sweepEveryMs: 60_000 })
+const engine = createDetectionEngine(detectors, { latenessMs: 5 * 60_000, sweepEveryMs: 60_000, hotGroups: numberArg('--hot-groups', DEFAULT_HOT_GROUPS) })
 const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
 const start = Date.parse('2026-11-20T08:00:00Z')
 const codec = createCodecs().authEvent
@@ -72,6 +72,7 @@ const result = {
   detectors: detectors.map((d) => d.name).join(' '),
   slots: engine.size,
   credential_records: engine.credentials,
+  frozen_groups: engine.frozen,
   heap_mb_before: Math.round(before),
   heap_mb_after: Math.round(after),
   heap_mb_per_million_tokens: Math.round(((after - before) / TOKENS) * 1_000_000),

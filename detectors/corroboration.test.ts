@@ -12,6 +12,7 @@ function scripted(script: Detection[][]): DetectionEngine {
   return {
     size: 0,
     credentials: 0,
+    frozen: 0,
     get watermark() {
       return 0
     },

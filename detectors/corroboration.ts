@@ -107,6 +107,9 @@ export function withCorroboration(engine: DetectionEngine, config: Corroboration
     get credentials() {
       return engine.credentials
     },
+    get frozen() {
+      return engine.frozen
+    },
     get watermark() {
       return engine.watermark
     },

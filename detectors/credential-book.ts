@@ -231,6 +231,8 @@ export interface CredentialBook {
   toJSON(g: number): CredentialRecord
   restore(g: number, record: CredentialRecord): void
   readonly size: number
+  /** The records' table of repeated strings; frozen detector states (state-codec.ts) hold ids of it too. */
+  readonly symbols: Symbols
 }
 
 export function createCredentialBook(initialCapacity = 1024): CredentialBook {
@@ -531,6 +533,7 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
     get size() {
       return size
     },
+    symbols,
     has: (g) => rowOf(g) >= 0,
     seenTs: (g) => seen[rowOf(g)]!,
     record(g, event) {

@@ -5,11 +5,15 @@ import { createHash } from 'node:crypto'
 import type { AuthEvent, Detection } from '../schemas/model.js'
 import { createCredentialBook, isUse, type CredentialRecord } from './credential-book.js'
 import { NameIndex } from './name-index.js'
+import { BlobStore, StateCodec, Unfreezable } from './state-codec.js'
 import { credentialKey } from './signals.js'
 import type { Detector, Peek } from './types.js'
 
 /** How long after its last use a credential's record is kept: as long as the detectors that read it remember. */
 export const DEFAULT_CONTEXT_TTL_MS = 12 * 3600_000
+
+/** Slot groups whose detector states are kept as objects; the least recently used of the others are frozen. */
+export const DEFAULT_HOT_GROUPS = 65_536
 
 export interface EngineConfig {
   /** Events this far behind the newest event time still count; eviction waits for them. */
@@ -20,6 +24,12 @@ export interface EngineConfig {
   trackChanges?: boolean
   /** How long a credential's shared record outlives its last use (default DEFAULT_CONTEXT_TTL_MS). */
   contextTtlMs?: number
+  /**
+   * Slot groups whose states are kept as JS objects (default DEFAULT_HOT_GROUPS). Past it, the least recently
+   * used groups are frozen into compact bytes (state-codec.ts) and thawed when an event or a peek touches them:
+   * memory per idle user drops several times, at the price of a thaw on its next event. Infinity: never.
+   */
+  hotGroups?: number
 }
 
 export interface StateEntry {
@@ -37,6 +47,8 @@ export interface DetectionEngine {
   readonly size: number
   /** Credential records held (CredentialContext). */
   readonly credentials: number
+  /** Slot groups whose states are frozen (EngineConfig.hotGroups). */
+  readonly frozen: number
   readonly watermark: number
 }
 
@@ -69,9 +81,13 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
   const RECORD_BIT = 1 << 30
   const contextTtlMs = config.contextTtlMs ?? DEFAULT_CONTEXT_TTL_MS
   const track = config.trackChanges ?? true
+  const hotGroups = config.hotGroups ?? DEFAULT_HOT_GROUPS
   const index = new NameIndex()
-  /** Per group: [detector index, state, detector index, state, …], or undefined when none keeps state there. */
-  const states: (unknown[] | undefined)[] = []
+  /**
+   * Per group: [detector index, state, detector index, state, …], or undefined when none keeps state there, or
+   * (a number) the handle of the list frozen in `frozen`.
+   */
+  const states: (unknown[] | number | undefined)[] = []
   let capacity = 1024
   /** The bucket the group is filed under at its earliest (NaN: not filed). */
   let filed = new Float64Array(capacity).fill(NOT_FILED)
@@ -80,6 +96,16 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
   const free: number[] = []
   let groups = 0
   const book = createCredentialBook(capacity)
+  const frozen = new BlobStore()
+  const codec = new StateCodec(book.symbols)
+  // The hot groups (those with a list of states), for CLOCK: `ring` visits them in turn, `used` is set by every
+  // touch and cleared by a visit, and a visit to a group not used since the last one freezes it. `inRing` says
+  // whether a group is counted in `hot`; a group that left keeps its entry until the ring is compacted.
+  let used = new Uint8Array(capacity)
+  let inRing = new Uint8Array(capacity)
+  const ring: number[] = []
+  let hand = 0
+  let hot = 0
   // One read-only view per detector of its states in other slots (Detector.step's `peek`).
   const peekers: Peek<unknown>[] = detectors.map((_, d) => (name: string) => {
     const g = index.get(name)
@@ -106,6 +132,117 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
     const d = new Int32Array(capacity)
     d.set(dirty)
     dirty = d
+    const u = new Uint8Array(capacity)
+    u.set(used)
+    used = u
+    const r = new Uint8Array(capacity)
+    r.set(inRing)
+    inRing = r
+  }
+
+  function touch(g: number) {
+    used[g] = 1
+    if (inRing[g] !== 0) return
+    inRing[g] = 1
+    hot++
+    ring.push(g)
+    if (ring.length > 2 * hot + 1024) compactRing()
+  }
+
+  function untrack(g: number) {
+    if (inRing[g] === 0) return
+    inRing[g] = 0
+    hot--
+  }
+
+  /** Drops the entries of groups that left the ring, and second entries of groups that came back. */
+  function compactRing() {
+    let k = 0
+    for (let i = 0; i < ring.length; i++) {
+      const g = ring[i]!
+      if (inRing[g] !== 1) continue
+      inRing[g] = 2
+      ring[k++] = g
+    }
+    ring.length = k
+    for (let i = 0; i < k; i++) inRing[ring[i]!] = 1
+    hand = 0
+  }
+
+  /** Freezes the least recently used hot groups until a tenth of the allowance is free. */
+  function freezeColdest() {
+    const target = Math.floor(hotGroups * 0.9)
+    // Each entry is visited at most twice: once to clear its bit, once to freeze it.
+    let visits = 2 * ring.length + 2
+    while (hot > target && visits-- > 0) {
+      if (hand >= ring.length) compactRing()
+      if (ring.length === 0) return
+      const g = ring[hand++]!
+      if (inRing[g] !== 1) continue
+      if (used[g] !== 0) used[g] = 0
+      else freeze(g)
+    }
+  }
+
+  /** The group's states as bytes: a header of (detector, expiry) pairs for the sweep, then the states. */
+  function freeze(g: number) {
+    const list = states[g] as unknown[]
+    codec.begin()
+    codec.varint(list.length / 2)
+    for (let i = 0; i < list.length; i += 2) {
+      codec.byte(list[i] as number)
+      codec.float(detectors[list[i] as number]!.expiry(list[i + 1]))
+    }
+    try {
+      for (let i = 1; i < list.length; i += 2) codec.write(list[i])
+    } catch (e) {
+      if (!(e instanceof Unfreezable)) throw e
+      // Not plain JSON data (a detector's bug, or a string UTF-8 cannot carry): it stays an object.
+      codec.abandon()
+      used[g] = 1
+      return
+    }
+    states[g] = frozen.put(codec.finish())
+    untrack(g)
+  }
+
+  /** A frozen group's list of states; `release` when its bytes are about to be dropped. */
+  function decodeGroup(h: number, release: boolean): unknown[] {
+    codec.open(frozen.bytes, frozen.start(h), frozen.stop(h), release)
+    const n = codec.readVarint()
+    const list = new Array<unknown>(2 * n)
+    for (let i = 0; i < n; i++) {
+      list[2 * i] = codec.readByte()
+      codec.readFloat()
+    }
+    for (let i = 0; i < n; i++) list[2 * i + 1] = codec.read()
+    return list
+  }
+
+  /** The earliest expiry among a frozen group's states, from its header. */
+  function frozenExpiry(h: number): number {
+    codec.open(frozen.bytes, frozen.start(h), frozen.stop(h), false)
+    let next = Number.POSITIVE_INFINITY
+    for (let n = codec.readVarint(); n > 0; n--) {
+      codec.readByte()
+      next = Math.min(next, codec.readFloat())
+    }
+    return next
+  }
+
+  function thaw(g: number): unknown[] {
+    const h = states[g] as number
+    const list = decodeGroup(h, true)
+    frozen.drop(h)
+    states[g] = list
+    touch(g)
+    return list
+  }
+
+  /** The group's list of states, thawed if frozen. */
+  function listOf(g: number): unknown[] | undefined {
+    const list = states[g]
+    return typeof list === 'number' ? thaw(g) : list
   }
 
   function create(name: string): number {
@@ -134,16 +271,25 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
     dirty[g]! |= bit
   }
 
-  /** Detector d's state in group g. */
+  /** Detector d's state in group g (thawed if frozen: the caller is about to use it). */
   function stateOf(g: number, d: number): unknown {
-    const list = states[g]
+    const list = listOf(g)
     if (list === undefined) return undefined
     for (let i = 0; i < list.length; i += 2) if (list[i] === d) return list[i + 1]
     return undefined
   }
 
+  /** Detector d's state in group g for reading only: a frozen group stays frozen (a checkpoint reads a copy). */
+  function readState(g: number, d: number): unknown {
+    const h = states[g]
+    if (typeof h !== 'number') return stateOf(g, d)
+    const list = decodeGroup(h, false)
+    for (let i = 0; i < list.length; i += 2) if (list[i] === d) return list[i + 1]
+    return undefined
+  }
+
   function put(g: number, d: number, state: unknown, marked: boolean) {
-    const list = states[g]
+    const list = listOf(g)
     let at = -1
     if (list !== undefined) for (let i = 0; i < list.length; i += 2) if (list[i] === d) { at = i; break }
     if (at >= 0) list![at + 1] = state
@@ -159,13 +305,16 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
       size++
     }
     file(g, detectors[d]!.expiry(state))
+    touch(g)
     if (marked) mark(g, 1 << d)
   }
 
   function drop(g: number, d: number, marked: boolean) {
-    const list = states[g]!
-    if (list.length === 2) states[g] = undefined
-    else {
+    const list = listOf(g)!
+    if (list.length === 2) {
+      states[g] = undefined
+      untrack(g)
+    } else {
       const kept = new Array<unknown>(list.length - 2)
       let k = 0
       for (let i = 0; i < list.length; i += 2) {
@@ -190,6 +339,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
     }
     index.remove(g)
     filed[g] = NOT_FILED
+    untrack(g)
     free.push(g)
   }
 
@@ -199,8 +349,14 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
   /** Drops what is due in a group (by the current sweptBucket); frees it when nothing is left, else files it. */
   function settle(g: number) {
     let next = Number.POSITIVE_INFINITY
-    const list = states[g]
-    if (list !== undefined) {
+    let list = states[g]
+    if (typeof list === 'number') {
+      // Frozen: its header says whether anything is due; only then is it thawed.
+      const earliest = frozenExpiry(list)
+      if (bucketOf(earliest) <= sweptBucket) list = thaw(g)
+      else next = earliest
+    }
+    if (typeof list === 'object') {
       // drop replaces the group's list; this one is read to the end.
       for (let i = 0; i < list.length; i += 2) {
         const d = list[i] as number
@@ -267,6 +423,9 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
     },
     get credentials() {
       return book.size
+    },
+    get frozen() {
+      return frozen.count
     },
     get watermark() {
       return maxTs - config.latenessMs
@@ -340,6 +499,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
         file(cg, book.seenTs(cg) + contextTtlMs)
         if (track) mark(cg, RECORD_BIT)
       }
+      if (hot > hotGroups) freezeColdest()
       return detections
     },
     takeChanges() {
@@ -355,7 +515,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
         for (let d = 0; d < n; d++) {
           if ((bits & (1 << d)) === 0) continue
           const key = detectors[d]!.name + '|' + name
-          out.set(key, { key, state: stateOf(g, d) })
+          out.set(key, { key, state: readState(g, d) })
         }
         if ((bits & RECORD_BIT) !== 0) {
           const key = CONTEXT + '|' + name
@@ -388,6 +548,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
           if (states[g] === undefined && !book.has(g)) release(g)
         }
       }
+      if (hot > hotGroups) freezeColdest()
     },
   }
 }

@@ -318,6 +318,9 @@ export function withFeedback(engine: DetectionEngine, book: FeedbackBook, onLowe
     get credentials() {
       return engine.credentials
     },
+    get frozen() {
+      return engine.frozen
+    },
     process(event, detectedTs) {
       const found = engine.process(event, detectedTs)
       if (found.length === 0 || book.empty) return found

@@ -40,6 +40,11 @@ export class Symbols {
     return id
   }
 
+  /** The id of a string already known, else 0 (nothing is added). */
+  lookup(s: string): number {
+    return this.ids.get(s) ?? 0
+  }
+
   /** The shared instance of an id's string. */
   str(id: number): string | null {
     return this.strings[id]!
@@ -79,7 +84,8 @@ const SAME = 0xfffe
 /** Too long for 14 bits: kept as a JS string in the column's `long` map. */
 const LONG = 0xfffd
 const MAX_BYTES = 0x3fff
-const UTF8 = 0
+/** Encodings of a stored string (2 bits). */
+export const UTF8 = 0
 const HEX = 1
 const UUID = 2
 const FINGERPRINT = 3
@@ -104,7 +110,7 @@ function isUuid(s: string): boolean {
 }
 
 /** The encoding a string is stored in. */
-function encodingOf(s: string): number {
+export function encodingOf(s: string): number {
   const n = s.length
   if (n >= 2 && n % 2 === 0 && lowerHex(s, 0, n)) return HEX
   if (n === 36 && isUuid(s)) return UUID
@@ -113,7 +119,7 @@ function encodingOf(s: string): number {
 }
 
 /** How many bytes `s` takes in an encoding. */
-function byteCount(s: string, encoding: number): number {
+export function byteCount(s: string, encoding: number): number {
   switch (encoding) {
     case HEX:
       return s.length / 2
@@ -128,7 +134,7 @@ function byteCount(s: string, encoding: number): number {
 }
 
 /** Writes the bytes of `s` in an encoding at `at` of `out`, which has room for them. */
-function encodeInto(s: string, encoding: number, out: Buffer, at: number): void {
+export function encodeInto(s: string, encoding: number, out: Buffer, at: number): void {
   if (encoding === UTF8) {
     // ASCII, the usual case, byte by byte: short values cost less than a call into the encoder.
     for (let i = 0; i < s.length; i++) {
@@ -149,7 +155,7 @@ function encodeInto(s: string, encoding: number, out: Buffer, at: number): void 
   }
 }
 
-function decode(bytes: Buffer, encoding: number, from: number, to: number): string {
+export function decodeText(bytes: Buffer, encoding: number, from: number, to: number): string {
   switch (encoding) {
     case HEX:
       return bytes.toString('hex', from, to)
@@ -257,7 +263,7 @@ export class TextColumn {
     if (word === SAME) return this.sameAs!.get(row)
     if (word === LONG) return this.long!.get(row)!
     const from = this.off[row]!
-    return decode(this.arena.bytes, word >>> 14, from, from + (word & MAX_BYTES))
+    return decodeText(this.arena.bytes, word >>> 14, from, from + (word & MAX_BYTES))
   }
 
   /** Whether the row holds exactly `s` (null: holds null). Compares in place, without encoding `s`. */

@@ -72,7 +72,7 @@ export function runBacktest(events: AuthEvent[], config: Config['detector'], onD
   // No checkpoints offline: the engine need not record which slots changed. Feedback is judged on both sides of
   // the corroboration, as in the detector service.
   const engine = withFeedback(withCorroboration(withFeedback(
-    createDetectionEngine(createDetectors({ windowMs: config.windowMs, ...config.detectors }), { latenessMs: config.latenessMs, sweepEveryMs: 60_000, trackChanges: false }),
+    createDetectionEngine(createDetectors({ windowMs: config.windowMs, ...config.detectors }), { latenessMs: config.latenessMs, sweepEveryMs: 60_000, trackChanges: false, hotGroups: config.hotGroups }),
     book, onLowered)), book, onLowered)
   let count = 0
   for (const event of events) {

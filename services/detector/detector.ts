@@ -47,7 +47,7 @@ export function createDetectorService(deps: DetectorServiceDeps) {
   // corroboration itself. The book judges each detection once.
   const createEngine = (): DetectionEngine => withFeedback(withCorroboration(withFeedback(createDetectionEngine(
     createDetectors({ windowMs: deps.config.windowMs, ...deps.config.detectors }),
-    { latenessMs: deps.config.latenessMs, sweepEveryMs: 60_000 },
+    { latenessMs: deps.config.latenessMs, sweepEveryMs: 60_000, hotGroups: deps.config.hotGroups },
   ), book, lowered)), book, lowered)
   const state = createPartitionedState(deps.kafka, deps.topics.state, createEngine)
   // The partitions the group gave this worker last (GROUP_JOIN); their state is loaded before their first batch.

@@ -50,6 +50,7 @@ const envSchema = z.object({
   SW_LATENESS_SECONDS: seconds(5 * 60),
   SW_STATE_TTL_SECONDS: seconds(2 * 60 * 60),
   SW_CHECKPOINT_SECONDS: seconds(5),
+  SW_HOT_GROUPS: z.coerce.number().int().min(1).default(65_536),
   SW_DETECTORS_FILE: z.string().optional(),
   SW_FEEDBACK_EXPIRY_DAYS: z.coerce.number().positive().max(3650).default(90),
   SW_FEEDBACK_FACTOR: z.coerce.number().min(0).max(1).default(0.4),
@@ -107,6 +108,8 @@ function buildConfig(env: z.infer<typeof envSchema>, secrets: Secrets, alerting:
       latenessMs: env.SW_LATENESS_SECONDS,
       stateTtlMs: env.SW_STATE_TTL_SECONDS,
       checkpointIntervalMs: env.SW_CHECKPOINT_SECONDS,
+      /** Slot groups kept as objects; the least recently used of the rest are frozen into bytes (engine.ts). */
+      hotGroups: env.SW_HOT_GROUPS,
       /** Per-detector overrides and switched-off detectors (SW_DETECTORS_FILE); empty: the documented defaults. */
       detectors,
       feedback: {

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { BlobStore, StateCodec, Unfreezable } from './state-codec.js'
+import { Symbols } from './text-store.js'
+
+const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
+const T = Date.parse('2026-11-20T08:00:00Z')
+
+function roundTrip(values: unknown[], symbols = new Symbols()): { back: unknown[]; bytes: number } {
+  const codec = new StateCodec(symbols)
+  codec.begin()
+  for (const v of values) codec.write(v)
+  const bytes = Buffer.from(codec.finish())
+  codec.open(bytes, 0, bytes.length, true)
+  const back: unknown[] = []
+  while (!codec.done) back.push(codec.read())
+  return { back, bytes: bytes.length }
+}
+
+test('detector states come back equal, undefined properties, -0, NaN and times included', () => {
+  const state = {
+    subject: null, revocations: [], last: T + 2000, missing: undefined, ok: true, stateless: false,
+    buckets: [{
+      cred: 's:102AbCdEfGhIjKlMnOpQrStUv', session_id: '102AbCdEfGhIjKlMnOpQrStUv', token_fp: 'tfp_' + 'ab'.repeat(20),
+      first: T + 1000, first_id: '0f8fad5b-d9cb-469f-a165-70867728950e', earlier: T - 5000,
+      use: { id: '0f8fad5b-d9cb-469f-a165-70867728950e', ip: '2001:db8::1', asn: 7922, lat: 39.74, lon: -104.99, device: 'cd'.repeat(16), ua: UA },
+    }],
+    numbers: [0, -0, 1, -1, 127, 128, -129, 2 ** 40, -(2 ** 51), 2 ** 53, 0.1, Number.NaN, Number.POSITIVE_INFINITY, -1e300],
+    texts: ['', 'a', 'Zürich, CH', '東京', '😀 emoji', 'x:', 'u:', 'a:b', 'ABCDEF', 'abc', 'tfp_', 'tfp_abc'],
+    latency: { 'edge-1': 1200, 'cdn:eu': 3400 },
+    hits: { 's:102AbCdEfGhIjKlMnOpQrStUv': 0.8 },
+  }
+  const { back } = roundTrip([state, [[T], { nested: { deeper: [null, undefined, {}] } }]])
+  assert.deepStrictEqual(back, [state, [[T], { nested: { deeper: [null, undefined, {}] } }]])
+  const numbers = (back[0] as typeof state).numbers
+  assert.ok(Object.is(numbers[1], -0), '-0 stays -0')
+  assert.ok('missing' in (back[0] as object), 'an undefined property is still there')
+})
+
+test('strings repeated within one group cost a back-reference, and prefixed keys share their rest', () => {
+  const id = '0f8fad5b-d9cb-469f-a165-70867728950e'
+  const session = '102AbCdEfGhIjKlMnOpQrStUv'
+  const once = roundTrip([{ a: id }]).bytes
+  const twice = roundTrip([{ a: id, b: id }]).bytes
+  assert.ok(twice - once <= 3, `the second copy costs ${twice - once} bytes`)
+  const key = roundTrip([['s:' + session]]).bytes
+  const keyAndSession = roundTrip([['s:' + session, session]]).bytes
+  assert.ok(keyAndSession - key <= 3, `the session after its key costs ${keyAndSession - key} bytes`)
+  // A UUID is its 16 bytes, a token fingerprint its 20, not their characters.
+  assert.ok(once < 24, `a UUID property costs ${once} bytes`)
+})
+
+test('strings the symbol table knows are held while the bytes live and given back when read to thaw', () => {
+  const symbols = new Symbols(1)
+  const id = symbols.id(UA)
+  const codec = new StateCodec(symbols)
+  codec.begin()
+  codec.write({ ua: UA })
+  const bytes = Buffer.from(codec.finish())
+  assert.ok(bytes.length < 8, 'the user agent is its symbol id')
+  symbols.collect()
+  assert.equal(symbols.lookup(UA), id, 'held by the frozen bytes: not reclaimed')
+  // Reading for a checkpoint copy holds on.
+  codec.open(bytes, 0, bytes.length, false)
+  const copy = codec.read() as { ua: string }
+  assert.equal(copy.ua, UA)
+  symbols.collect()
+  assert.equal(symbols.lookup(UA), id)
+  // Reading to thaw gives the id back: nobody holds it, the table may reclaim it.
+  codec.open(bytes, 0, bytes.length, true)
+  assert.deepEqual(codec.read(), { ua: UA })
+  symbols.collect()
+  assert.equal(symbols.lookup(UA), 0)
+})
+
+test('what is not plain JSON data is refused, and an abandoned list holds no symbol', () => {
+  const symbols = new Symbols(1)
+  symbols.id(UA)
+  const codec = new StateCodec(symbols)
+  for (const bad of [new Map(), new Date(0), () => 1, 10n, '\ud800 lone surrogate', Symbol('x')]) {
+    codec.begin()
+    codec.write({ ua: UA })
+    assert.throws(() => codec.write({ bad }), Unfreezable)
+    codec.abandon()
+  }
+  symbols.collect()
+  assert.equal(symbols.lookup(UA), 0, 'every hold was given back')
+})
+
+test('random JSON values survive the round trip', () => {
+  let seed = 7
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)
+  const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!
+  const strings = ['s:abc123XYZ', 't:tfp_00ff', 'edge-1', UA, '0f8fad5b-d9cb-469f-a165-70867728950e', 'deadbeef', 'Ünïcødé', '']
+  function value(depth: number): unknown {
+    switch (Math.floor(rnd() * (depth > 3 ? 5 : 8))) {
+      case 0: return null
+      case 1: return rnd() < 0.5
+      case 2: return pick([Math.floor(rnd() * 1e6) - 5e5, rnd() * 100, T + Math.floor(rnd() * 1e8) - 5e7, 2 ** 45])
+      case 3: return pick(strings) + (rnd() < 0.3 ? String(Math.floor(rnd() * 100)) : '')
+      case 4: return undefined
+      case 5: return Array.from({ length: Math.floor(rnd() * 4) }, () => value(depth + 1))
+      default: {
+        const o: Record<string, unknown> = {}
+        for (let i = Math.floor(rnd() * 5); i > 0; i--) o[pick(['a', 'b', 'last', 's:key', 'edge-1', 'x y'])] = value(depth + 1)
+        return o
+      }
+    }
+  }
+  const symbols = new Symbols()
+  symbols.id('edge-1')
+  for (let i = 0; i < 500; i++) {
+    const values = [value(0), value(0), value(0)]
+    assert.deepStrictEqual(roundTrip(values, symbols).back, values)
+  }
+})
+
+test('the blob store keeps every blob intact through drops and compaction', () => {
+  const store = new BlobStore()
+  const live = new Map<number, Buffer>()
+  let seed = 3
+  const next = () => (seed = (seed * 48271) % 2147483647)
+  for (let i = 0; i < 20_000; i++) {
+    // About 2 000 blobs live at a time, 20 000 written: without compaction the store would be ten times too big.
+    if (live.size >= 2000) {
+      const h = [...live.keys()][next() % live.size]!
+      store.drop(h)
+      live.delete(h)
+    }
+    const blob = Buffer.alloc(1 + (next() % 300), i % 251)
+    live.set(store.put(blob), blob)
+  }
+  assert.equal(store.count, live.size)
+  for (const [h, blob] of live) assert.deepEqual(store.bytes.subarray(store.start(h), store.stop(h)), blob)
+  assert.ok(store.size < 3 * [...live.values()].reduce((n, b) => n + b.length, 0), 'stale bytes were reclaimed')
+})

@@ -1,0 +1,429 @@
+// Detector states as compact bytes, for the groups of slots no event has touched for a while (engine.ts keeps
+// at most `hotGroups` groups as JS objects and freezes the least recently used of the rest here; an event that
+// touches a frozen group thaws it first). A user seen once an hour costs its bytes, not a graph of small objects.
+//
+// The format is generic: detector states are plain JSON data (types.ts), so any of them can be written without
+// the detector's help, and read back equal (deepStrictEqual, `undefined` properties included):
+//
+// - strings the credential record already holds as symbols (networks, places, user agents, clients, prefixes)
+//   are their symbol id, held for as long as the bytes live; strings repeated within one group (a session key
+//   in three detectors' states, an event id that is first and last) are a back-reference; 'x:'-prefixed keys
+//   ('s:<session>', 't:<token>') are the prefix and the rest; the rest is text in the text arena's encodings
+//   (lower-case hexadecimal, UUIDs and token fingerprints as the bytes they spell);
+// - integers are zig-zag varints, and millisecond timestamps a varint delta from the group's first one;
+// - objects whose property names are identifiers are a shape id (the shapes are few: one per state type) and
+//   the values, other objects a count of name and value pairs.
+import { byteCount, decodeText, encodeInto, encodingOf, type Symbols } from './text-store.js'
+
+const NULL = 0
+const UNDEFINED = 1
+const FALSE = 2
+const TRUE = 3
+/** Zig-zag varint. */
+const INT = 4
+/** The group's first timestamp (zig-zag varint), then TIME: a zig-zag varint delta from it. */
+const TIME0 = 5
+const TIME = 6
+const FLOAT = 7
+const SYMBOL = 8
+const REF = 9
+/** 'x:' + a string value. */
+const PREFIXED = 10
+const EMPTY_ARRAY = 11
+const ARRAY = 12
+const SHAPE = 13
+const MAP = 14
+/** Text in encoding (tag - TEXT): varint byte count, bytes. */
+const TEXT = 16
+
+/** Strings at least this long are registered for back-references. */
+const MIN_REF = 8
+const MAX_SHAPES = 1 << 14
+const IDENTIFIER = /^[A-Za-z_$][\w$]{0,63}$/
+
+const isTime = (x: number) => x >= 1e12 && x < 1e14 && Number.isInteger(x)
+
+/** A value the format cannot hold (not plain JSON data): the engine keeps such a group as objects. */
+export class Unfreezable extends Error {}
+
+/**
+ * Writes and reads detector states against one engine's symbol table. Object shapes are learned as they are
+ * met and kept for the codec's life (a shape is a list of property names: a few per detector).
+ */
+export class StateCodec {
+  private out = Buffer.allocUnsafeSlow(1 << 12)
+  private at = 0
+  private base = Number.NaN
+  private readonly refIds = new Map<string, number>()
+  private refCount = 0
+  private readonly held: number[] = []
+  private readonly shapeIds = new Map<string, number>()
+  private readonly shapes: string[][] = []
+  // Reading.
+  private bytes: Buffer = this.out
+  private pos = 0
+  private end = 0
+  private refs: string[] = []
+  private releasing = false
+
+  constructor(private readonly symbols: Symbols) {}
+
+  /**
+   * Starts a new value list: `write` values, then `finish` gives the bytes (valid until the next `begin`), which
+   * hold the symbols written until they are read with `release`. After an Unfreezable, `abandon` the list.
+   */
+  begin(): void {
+    this.at = 0
+    this.base = Number.NaN
+    this.refIds.clear()
+    this.refCount = 0
+    this.held.length = 0
+  }
+
+  /** Writes one value; throws Unfreezable for anything that is not plain JSON data. */
+  write(value: unknown): void {
+    this.value(value)
+  }
+
+  /** Gives back the symbols held by the list begun, which will not be kept. */
+  abandon(): void {
+    for (const id of this.held) this.symbols.release(id)
+    this.held.length = 0
+    this.at = 0
+  }
+
+  varint(n: number): void {
+    this.room(8)
+    while (n >= 0x80) {
+      this.out[this.at++] = (n % 0x80) | 0x80
+      n = Math.floor(n / 0x80)
+    }
+    this.out[this.at++] = n
+  }
+
+  float(x: number): void {
+    this.room(8)
+    this.out.writeDoubleLE(x, this.at)
+    this.at += 8
+  }
+
+  byte(b: number): void {
+    this.room(1)
+    this.out[this.at++] = b
+  }
+
+  finish(): Buffer {
+    return this.out.subarray(0, this.at)
+  }
+
+  /** Starts reading `bytes[from, to)`; `release` gives back the symbols they hold as they are read. */
+  open(bytes: Buffer, from: number, to: number, release: boolean): void {
+    this.bytes = bytes
+    this.pos = from
+    this.end = to
+    this.base = Number.NaN
+    this.refs = []
+    this.releasing = release
+  }
+
+  get done(): boolean {
+    return this.pos >= this.end
+  }
+
+  readVarint(): number {
+    let n = 0
+    let scale = 1
+    for (;;) {
+      const b = this.bytes[this.pos++]!
+      n += (b & 0x7f) * scale
+      if (b < 0x80) return n
+      scale *= 0x80
+    }
+  }
+
+  readFloat(): number {
+    const x = this.bytes.readDoubleLE(this.pos)
+    this.pos += 8
+    return x
+  }
+
+  readByte(): number {
+    return this.bytes[this.pos++]!
+  }
+
+  read(): unknown {
+    const tag = this.bytes[this.pos++]!
+    switch (tag) {
+      case NULL: return null
+      case UNDEFINED: return undefined
+      case FALSE: return false
+      case TRUE: return true
+      case INT: return unzigzag(this.readVarint())
+      case TIME0: return (this.base = unzigzag(this.readVarint()))
+      case TIME: return this.base + unzigzag(this.readVarint())
+      case FLOAT: return this.readFloat()
+      case EMPTY_ARRAY: return []
+      case ARRAY: {
+        const n = this.readVarint()
+        const a = new Array<unknown>(n)
+        for (let i = 0; i < n; i++) a[i] = this.read()
+        return a
+      }
+      case SHAPE: {
+        const keys = this.shapes[this.readVarint()]!
+        const o: Record<string, unknown> = {}
+        for (let i = 0; i < keys.length; i++) o[keys[i]!] = this.read()
+        return o
+      }
+      case MAP: {
+        const n = this.readVarint()
+        const o: Record<string, unknown> = {}
+        for (let i = 0; i < n; i++) {
+          const key = this.read() as string
+          o[key] = this.read()
+        }
+        return o
+      }
+      default:
+        return this.readString(tag)
+    }
+  }
+
+  private readString(tag: number): string {
+    switch (tag) {
+      case SYMBOL: {
+        const id = this.readVarint()
+        const s = this.symbols.str(id)!
+        if (this.releasing) this.symbols.release(id)
+        return s
+      }
+      case REF: return this.refs[this.readVarint()]!
+      case PREFIXED: {
+        const c = this.bytes[this.pos++]!
+        const s = String.fromCharCode(c) + ':' + this.readString(this.bytes[this.pos++]!)
+        if (s.length >= MIN_REF) this.refs.push(s)
+        return s
+      }
+      default: {
+        if (tag < TEXT || tag > TEXT + 3) throw new Error(`corrupt frozen state: tag ${tag} at ${this.pos - 1}`)
+        const n = this.readVarint()
+        const s = decodeText(this.bytes, tag - TEXT, this.pos, this.pos + n)
+        this.pos += n
+        if (s.length >= MIN_REF) this.refs.push(s)
+        return s
+      }
+    }
+  }
+
+  private room(n: number): void {
+    if (this.at + n <= this.out.length) return
+    const next = Buffer.allocUnsafeSlow(Math.max(this.at + n, this.out.length * 2))
+    this.out.copy(next, 0, 0, this.at)
+    this.out = next
+  }
+
+  private value(v: unknown): void {
+    switch (typeof v) {
+      case 'string':
+        this.string(v)
+        return
+      case 'number':
+        this.number(v)
+        return
+      case 'boolean':
+        this.byte(v ? TRUE : FALSE)
+        return
+      case 'undefined':
+        this.byte(UNDEFINED)
+        return
+      case 'object':
+        break
+      default:
+        throw new Unfreezable(`a ${typeof v} in a detector state`)
+    }
+    if (v === null) {
+      this.byte(NULL)
+      return
+    }
+    if (Array.isArray(v)) {
+      if (v.length === 0) {
+        this.byte(EMPTY_ARRAY)
+        return
+      }
+      this.byte(ARRAY)
+      this.varint(v.length)
+      for (let i = 0; i < v.length; i++) this.value(v[i])
+      return
+    }
+    const proto = Object.getPrototypeOf(v)
+    if (proto !== Object.prototype && proto !== null) throw new Unfreezable(`a ${proto?.constructor?.name ?? 'non-plain'} object in a detector state`)
+    const o = v as Record<string, unknown>
+    const keys = Object.keys(o)
+    const shape = this.shapeOf(keys)
+    if (shape >= 0) {
+      this.byte(SHAPE)
+      this.varint(shape)
+      for (let i = 0; i < keys.length; i++) this.value(o[keys[i]!])
+      return
+    }
+    this.byte(MAP)
+    this.varint(keys.length)
+    for (let i = 0; i < keys.length; i++) {
+      this.string(keys[i]!)
+      this.value(o[keys[i]!])
+    }
+  }
+
+  /** The id of a list of property names, learned on first sight; -1 for names that are data (ids, routes). */
+  private shapeOf(keys: string[]): number {
+    const name = keys.join(',')
+    const known = this.shapeIds.get(name)
+    if (known !== undefined) return known
+    if (keys.length > 64 || this.shapes.length >= MAX_SHAPES || !keys.every((k) => IDENTIFIER.test(k))) return -1
+    const id = this.shapes.length
+    this.shapes.push(keys)
+    this.shapeIds.set(name, id)
+    return id
+  }
+
+  private number(x: number): void {
+    if (isTime(x)) {
+      if (Number.isNaN(this.base)) {
+        this.base = x
+        this.byte(TIME0)
+        this.varint(zigzag(x))
+      } else {
+        this.byte(TIME)
+        this.varint(zigzag(x - this.base))
+      }
+      return
+    }
+    if (Number.isInteger(x) && Math.abs(x) <= 2 ** 51 && !Object.is(x, -0)) {
+      this.byte(INT)
+      this.varint(zigzag(x))
+      return
+    }
+    this.byte(FLOAT)
+    this.float(x)
+  }
+
+  private string(s: string): void {
+    if (s.length >= MIN_REF) {
+      const k = this.refIds.get(s)
+      if (k !== undefined) {
+        this.byte(REF)
+        this.varint(k)
+        return
+      }
+    }
+    const id = this.symbols.lookup(s)
+    if (id !== 0) {
+      this.symbols.hold(id)
+      this.held.push(id)
+      this.byte(SYMBOL)
+      this.varint(id)
+      return
+    }
+    const c = s.charCodeAt(0)
+    if (s.length > 2 && s.charCodeAt(1) === 58 && c >= 97 && c <= 122) {
+      this.byte(PREFIXED)
+      this.byte(c)
+      this.string(s.slice(2))
+    } else {
+      const encoding = encodingOf(s)
+      const n = byteCount(s, encoding)
+      // A lone surrogate would come back as U+FFFD from UTF-8: such a string stays an object's.
+      if (n !== s.length && !(s as unknown as { isWellFormed(): boolean }).isWellFormed()) throw new Unfreezable('a string that is not well-formed UTF-16')
+      this.byte(TEXT + encoding)
+      this.varint(n)
+      this.room(n)
+      encodeInto(s, encoding, this.out, this.at)
+      this.at += n
+    }
+    if (s.length >= MIN_REF) this.refIds.set(s, this.refCount++)
+  }
+}
+
+const zigzag = (n: number) => (n >= 0 ? n * 2 : -n * 2 - 1)
+const unzigzag = (n: number) => (n % 2 === 0 ? n / 2 : -(n + 1) / 2)
+
+/** Byte strings by handle in one growing buffer, compacted when more than half of it is stale. */
+export class BlobStore {
+  bytes = Buffer.allocUnsafeSlow(1 << 16)
+  private end = 0
+  private stale = 0
+  private off = new Float64Array(1024)
+  private len = new Uint32Array(1024)
+  private readonly free: number[] = []
+  private handles = 0
+  /** Blobs held. */
+  count = 0
+
+  put(src: Buffer): number {
+    const n = src.length
+    this.reserve(n)
+    let h = this.free.pop()
+    if (h === undefined) {
+      h = this.handles++
+      if (h >= this.off.length) {
+        const off = new Float64Array(this.off.length * 2)
+        off.set(this.off)
+        this.off = off
+        const len = new Uint32Array(this.len.length * 2)
+        len.set(this.len)
+        this.len = len
+      }
+    }
+    src.copy(this.bytes, this.end)
+    this.off[h] = this.end
+    this.len[h] = n
+    this.end += n
+    this.count++
+    return h
+  }
+
+  start(h: number): number {
+    return this.off[h]!
+  }
+
+  stop(h: number): number {
+    return this.off[h]! + this.len[h]!
+  }
+
+  drop(h: number): void {
+    this.stale += this.len[h]!
+    this.len[h] = 0
+    this.off[h] = -1
+    this.free.push(h)
+    this.count--
+  }
+
+  /** Bytes held, live and stale. */
+  get size(): number {
+    return this.end
+  }
+
+  private reserve(n: number): void {
+    if (this.end + n <= this.bytes.length) return
+    const live = this.end - this.stale
+    if (this.stale > live) {
+      const next = Buffer.allocUnsafeSlow(Math.max(1 << 16, Math.ceil((live + n) * 1.25)))
+      let at = 0
+      for (let h = 0; h < this.handles; h++) {
+        if (this.off[h]! < 0) continue
+        const from = this.off[h]!
+        this.bytes.copy(next, at, from, from + this.len[h]!)
+        this.off[h] = at
+        at += this.len[h]!
+      }
+      this.bytes = next
+      this.end = at
+      this.stale = 0
+    }
+    if (this.end + n > this.bytes.length) {
+      const next = Buffer.allocUnsafeSlow(Math.max(this.end + n, Math.ceil(this.bytes.length * 1.5)))
+      this.bytes.copy(next, 0, 0, this.end)
+      this.bytes = next
+    }
+  }
+}
