@@ -187,11 +187,12 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
   /** The group's states as bytes: a header of (detector, expiry) pairs for the sweep, then the states. */
   function freeze(g: number) {
     const list = states[g] as unknown[]
-    codec.begin()
+    // States often repeat their slot's name ('u:<subject>' holds the subject): it is known to both sides.
+    codec.begin(namesOf(g))
     codec.varint(list.length / 2)
     for (let i = 0; i < list.length; i += 2) {
       codec.byte(list[i] as number)
-      codec.float(detectors[list[i] as number]!.expiry(list[i + 1]))
+      codec.write(detectors[list[i] as number]!.expiry(list[i + 1]))
     }
     try {
       for (let i = 1; i < list.length; i += 2) codec.write(list[i])
@@ -207,13 +208,13 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
   }
 
   /** A frozen group's list of states; `release` when its bytes are about to be dropped. */
-  function decodeGroup(h: number, release: boolean): unknown[] {
-    codec.open(frozen.bytes, frozen.start(h), frozen.stop(h), release)
+  function decodeGroup(g: number, h: number, release: boolean): unknown[] {
+    codec.open(frozen.bufferOf(h), frozen.start(h), frozen.stop(h), release, namesOf(g))
     const n = codec.readVarint()
     const list = new Array<unknown>(2 * n)
     for (let i = 0; i < n; i++) {
       list[2 * i] = codec.readByte()
-      codec.readFloat()
+      codec.read()
     }
     for (let i = 0; i < n; i++) list[2 * i + 1] = codec.read()
     return list
@@ -221,18 +222,24 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
 
   /** The earliest expiry among a frozen group's states, from its header. */
   function frozenExpiry(h: number): number {
-    codec.open(frozen.bytes, frozen.start(h), frozen.stop(h), false)
+    codec.open(frozen.bufferOf(h), frozen.start(h), frozen.stop(h), false)
     let next = Number.POSITIVE_INFINITY
     for (let n = codec.readVarint(); n > 0; n--) {
       codec.readByte()
-      next = Math.min(next, codec.readFloat())
+      next = Math.min(next, codec.read() as number)
     }
     return next
   }
 
+  /** A group's name and, for a 'x:' name, the rest: the strings its states most often repeat. */
+  function namesOf(g: number): string[] {
+    const name = index.name(g)
+    return name.length > 2 && name.charCodeAt(1) === 58 ? [name, name.slice(2)] : [name]
+  }
+
   function thaw(g: number): unknown[] {
     const h = states[g] as number
-    const list = decodeGroup(h, true)
+    const list = decodeGroup(g, h, true)
     frozen.drop(h)
     states[g] = list
     touch(g)
@@ -283,7 +290,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
   function readState(g: number, d: number): unknown {
     const h = states[g]
     if (typeof h !== 'number') return stateOf(g, d)
-    const list = decodeGroup(h, false)
+    const list = decodeGroup(g, h, false)
     for (let i = 0; i < list.length; i += 2) if (list[i] === d) return list[i + 1]
     return undefined
   }

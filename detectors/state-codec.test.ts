@@ -131,6 +131,27 @@ test('the blob store keeps every blob intact through drops and compaction', () =
     live.set(store.put(blob), blob)
   }
   assert.equal(store.count, live.size)
-  for (const [h, blob] of live) assert.deepEqual(store.bytes.subarray(store.start(h), store.stop(h)), blob)
+  for (const [h, blob] of live) assert.deepEqual(store.bufferOf(h).subarray(store.start(h), store.stop(h)), blob)
   assert.ok(store.size < 3 * [...live.values()].reduce((n, b) => n + b.length, 0), 'stale bytes were reclaimed')
+})
+
+test('a short string that keeps coming back becomes a symbol, given back like the others', () => {
+  const symbols = new Symbols(1)
+  const codec = new StateCodec(symbols)
+  const sizes: number[] = []
+  const blobs: Buffer[] = []
+  for (let i = 0; i < 6; i++) {
+    codec.begin()
+    codec.write({ validator: 'edge-frankfurt-1', route: '/api/v2/inbox' })
+    blobs.push(Buffer.from(codec.finish()))
+    sizes.push(blobs.at(-1)!.length)
+  }
+  assert.ok(sizes.at(-1)! < sizes[0]! - 20, `text at first (${sizes[0]} bytes), symbols later (${sizes.at(-1)} bytes)`)
+  assert.notEqual(symbols.lookup('edge-frankfurt-1'), 0)
+  for (const bytes of blobs) {
+    codec.open(bytes, 0, bytes.length, true)
+    assert.deepEqual(codec.read(), { validator: 'edge-frankfurt-1', route: '/api/v2/inbox' })
+  }
+  symbols.collect()
+  assert.equal(symbols.lookup('edge-frankfurt-1'), 0, 'no frozen bytes hold it any more')
 })

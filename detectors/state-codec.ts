@@ -5,8 +5,9 @@
 // The format is generic: detector states are plain JSON data (types.ts), so any of them can be written without
 // the detector's help, and read back equal (deepStrictEqual, `undefined` properties included):
 //
-// - strings the credential record already holds as symbols (networks, places, user agents, clients, prefixes)
-//   are their symbol id, held for as long as the bytes live; strings repeated within one group (a session key
+// - strings the credential record already holds as symbols (networks, places, user agents, clients, prefixes),
+//   and short strings that keep coming back in states (validators, routes), are a symbol id, held for as long as
+//   the bytes live; strings repeated within one group (a session key
 //   in three detectors' states, an event id that is first and last) are a back-reference; 'x:'-prefixed keys
 //   ('s:<session>', 't:<token>') are the prefix and the rest; the rest is text in the text arena's encodings
 //   (lower-case hexadecimal, UUIDs and token fingerprints as the bytes they spell);
@@ -39,7 +40,12 @@ const TEXT = 16
 /** Strings at least this long are registered for back-references. */
 const MIN_REF = 8
 const MAX_SHAPES = 1 << 14
+const MAX_PROMOTED = 64
+const PROMOTE_AT = 4
+const MAX_SEEN = 1 << 16
 const IDENTIFIER = /^[A-Za-z_$][\w$]{0,63}$/
+
+const NONE: readonly string[] = []
 
 const isTime = (x: number) => x >= 1e12 && x < 1e14 && Number.isInteger(x)
 
@@ -57,6 +63,8 @@ export class StateCodec {
   private readonly refIds = new Map<string, number>()
   private refCount = 0
   private readonly held: number[] = []
+  /** Short strings written as text, by how often: one met PROMOTE_AT times becomes a symbol. */
+  private readonly seen = new Map<string, number>()
   private readonly shapeIds = new Map<string, number>()
   private readonly shapes: string[][] = []
   // Reading.
@@ -71,13 +79,15 @@ export class StateCodec {
   /**
    * Starts a new value list: `write` values, then `finish` gives the bytes (valid until the next `begin`), which
    * hold the symbols written until they are read with `release`. After an Unfreezable, `abandon` the list.
+   * `known` strings (the group's name) are written as back-references: `open` must be given the same.
    */
-  begin(): void {
+  begin(known: readonly string[] = NONE): void {
     this.at = 0
     this.base = Number.NaN
     this.refIds.clear()
     this.refCount = 0
     this.held.length = 0
+    for (const k of known) if (k.length >= MIN_REF && !this.refIds.has(k)) this.refIds.set(k, this.refCount++)
   }
 
   /** Writes one value; throws Unfreezable for anything that is not plain JSON data. */
@@ -117,12 +127,13 @@ export class StateCodec {
   }
 
   /** Starts reading `bytes[from, to)`; `release` gives back the symbols they hold as they are read. */
-  open(bytes: Buffer, from: number, to: number, release: boolean): void {
+  open(bytes: Buffer, from: number, to: number, release: boolean, known: readonly string[] = NONE): void {
     this.bytes = bytes
     this.pos = from
     this.end = to
     this.base = Number.NaN
     this.refs = []
+    for (const k of known) if (k.length >= MIN_REF && !this.refs.includes(k)) this.refs.push(k)
     this.releasing = release
   }
 
@@ -286,6 +297,21 @@ export class StateCodec {
     return id
   }
 
+  /**
+   * A symbol id for a short string that keeps coming back in states though the credential record never holds it
+   * (a validator, a route, a tag such as 'user'), else 0. Unique values (addresses, ids) are counted and forgotten.
+   */
+  private promoted(s: string): number {
+    const n = (this.seen.get(s) ?? 0) + 1
+    if (n < PROMOTE_AT) {
+      if (this.seen.size >= MAX_SEEN) this.seen.clear()
+      this.seen.set(s, n)
+      return 0
+    }
+    this.seen.delete(s)
+    return this.symbols.id(s)
+  }
+
   private number(x: number): void {
     if (isTime(x)) {
       if (Number.isNaN(this.base)) {
@@ -316,7 +342,8 @@ export class StateCodec {
         return
       }
     }
-    const id = this.symbols.lookup(s)
+    let id = this.symbols.lookup(s)
+    if (id === 0 && s.length <= MAX_PROMOTED) id = this.promoted(s)
     if (id !== 0) {
       this.symbols.hold(id)
       this.held.push(id)
@@ -347,39 +374,50 @@ export class StateCodec {
 const zigzag = (n: number) => (n >= 0 ? n * 2 : -n * 2 - 1)
 const unzigzag = (n: number) => (n % 2 === 0 ? n / 2 : -(n + 1) / 2)
 
-/** Byte strings by handle in one growing buffer, compacted when more than half of it is stale. */
+/**
+ * Byte strings by handle, in chunks of at most 4 MB (a growing single buffer would hold up to a third more than it
+ * uses, and copy everything to grow). When more bytes are stale than live, the live ones are copied together.
+ */
 export class BlobStore {
-  bytes = Buffer.allocUnsafeSlow(1 << 16)
-  private end = 0
-  private stale = 0
-  private off = new Float64Array(1024)
+  private chunks: Buffer[] = []
+  /** Bytes written to each chunk, live or stale. */
+  private fill: number[] = []
+  private chunk = new Uint32Array(1024)
+  private off = new Uint32Array(1024)
   private len = new Uint32Array(1024)
   private readonly free: number[] = []
   private handles = 0
+  private live = 0
+  private stale = 0
   /** Blobs held. */
   count = 0
 
   put(src: Buffer): number {
     const n = src.length
-    this.reserve(n)
+    let c = this.chunks.length - 1
+    if (c < 0 || this.fill[c]! + n > this.chunks[c]!.length) c = this.addChunk(n)
     let h = this.free.pop()
     if (h === undefined) {
       h = this.handles++
       if (h >= this.off.length) {
-        const off = new Float64Array(this.off.length * 2)
-        off.set(this.off)
-        this.off = off
-        const len = new Uint32Array(this.len.length * 2)
-        len.set(this.len)
-        this.len = len
+        this.chunk = widened(this.chunk)
+        this.off = widened(this.off)
+        this.len = widened(this.len)
       }
     }
-    src.copy(this.bytes, this.end)
-    this.off[h] = this.end
+    src.copy(this.chunks[c]!, this.fill[c]!)
+    this.chunk[h] = c
+    this.off[h] = this.fill[c]!
     this.len[h] = n
-    this.end += n
+    this.fill[c]! += n
+    this.live += n
     this.count++
     return h
+  }
+
+  /** The buffer holding a blob, and where in it the blob starts and stops. */
+  bufferOf(h: number): Buffer {
+    return this.chunks[this.chunk[h]!]!
   }
 
   start(h: number): number {
@@ -391,39 +429,52 @@ export class BlobStore {
   }
 
   drop(h: number): void {
-    this.stale += this.len[h]!
+    const n = this.len[h]!
+    this.live -= n
+    this.stale += n
     this.len[h] = 0
-    this.off[h] = -1
+    this.chunk[h] = NO_CHUNK
     this.free.push(h)
     this.count--
+    if (this.stale > this.live && this.stale > 1 << 16) this.compact()
   }
 
-  /** Bytes held, live and stale. */
+  /** Bytes in use, live and stale. */
   get size(): number {
-    return this.end
+    return this.live + this.stale
   }
 
-  private reserve(n: number): void {
-    if (this.end + n <= this.bytes.length) return
-    const live = this.end - this.stale
-    if (this.stale > live) {
-      const next = Buffer.allocUnsafeSlow(Math.max(1 << 16, Math.ceil((live + n) * 1.25)))
-      let at = 0
-      for (let h = 0; h < this.handles; h++) {
-        if (this.off[h]! < 0) continue
-        const from = this.off[h]!
-        this.bytes.copy(next, at, from, from + this.len[h]!)
-        this.off[h] = at
-        at += this.len[h]!
-      }
-      this.bytes = next
-      this.end = at
-      this.stale = 0
-    }
-    if (this.end + n > this.bytes.length) {
-      const next = Buffer.allocUnsafeSlow(Math.max(this.end + n, Math.ceil(this.bytes.length * 1.5)))
-      this.bytes.copy(next, 0, 0, this.end)
-      this.bytes = next
-    }
+  private addChunk(n: number): number {
+    const last = this.chunks.at(-1)?.length ?? 1 << 15
+    this.chunks.push(Buffer.allocUnsafeSlow(Math.max(n, Math.min(2 * last, MAX_CHUNK))))
+    this.fill.push(0)
+    return this.chunks.length - 1
   }
+
+  private compact(): void {
+    const old = this.chunks
+    this.chunks = []
+    this.fill = []
+    let c = -1
+    for (let h = 0; h < this.handles; h++) {
+      if (this.chunk[h] === NO_CHUNK) continue
+      const n = this.len[h]!
+      if (c < 0 || this.fill[c]! + n > this.chunks[c]!.length) c = this.addChunk(n)
+      const from = this.off[h]!
+      old[this.chunk[h]!]!.copy(this.chunks[c]!, this.fill[c]!, from, from + n)
+      this.chunk[h] = c
+      this.off[h] = this.fill[c]!
+      this.fill[c]! += n
+    }
+    this.stale = 0
+  }
+}
+
+const MAX_CHUNK = 1 << 22
+const NO_CHUNK = 0xffffffff
+
+function widened(a: Uint32Array<ArrayBuffer>): Uint32Array<ArrayBuffer> {
+  const b = new Uint32Array(a.length * 2)
+  b.set(a)
+  return b
 }
