@@ -14,7 +14,7 @@
 // - integers are zig-zag varints, and millisecond timestamps a varint delta from the group's first one;
 // - objects whose property names are identifiers are a shape id (the shapes are few: one per state type) and
 //   the values, other objects a count of name and value pairs.
-import { byteCount, decodeText, encodeInto, encodingOf, type Symbols } from './text-store.js'
+import { byteCount, decodeText, encodeInto, encodingOf, UTF8, type Symbols } from './text-store.js'
 
 const NULL = 0
 const UNDEFINED = 1
@@ -65,7 +65,8 @@ export class StateCodec {
   private readonly held: number[] = []
   /** Short strings written as text, by how often: one met PROMOTE_AT times becomes a symbol. */
   private readonly seen = new Map<string, number>()
-  private readonly shapeIds = new Map<string, number>()
+  private readonly shapesByFirst = new Map<string, number[]>()
+  private empty = -1
   private readonly shapes: string[][] = []
   // Reading.
   private bytes: Buffer = this.out
@@ -287,14 +288,27 @@ export class StateCodec {
 
   /** The id of a list of property names, learned on first sight; -1 for names that are data (ids, routes). */
   private shapeOf(keys: string[]): number {
-    const name = keys.join(',')
-    const known = this.shapeIds.get(name)
-    if (known !== undefined) return known
+    if (keys.length === 0) return this.emptyShape()
+    // Shapes by first property name, compared name by name (property names are internalised: equal ones are
+    // the same instance) rather than joined into a key string for every object.
+    const candidates = this.shapesByFirst.get(keys[0]!)
+    if (candidates !== undefined) {
+      for (const id of candidates) if (sameNames(this.shapes[id]!, keys)) return id
+    }
     if (keys.length > 64 || this.shapes.length >= MAX_SHAPES || !keys.every((k) => IDENTIFIER.test(k))) return -1
     const id = this.shapes.length
     this.shapes.push(keys)
-    this.shapeIds.set(name, id)
+    if (candidates === undefined) this.shapesByFirst.set(keys[0]!, [id])
+    else candidates.push(id)
     return id
+  }
+
+  private emptyShape(): number {
+    if (this.empty < 0 && this.shapes.length < MAX_SHAPES) {
+      this.empty = this.shapes.length
+      this.shapes.push([])
+    }
+    return this.empty
   }
 
   /**
@@ -342,15 +356,6 @@ export class StateCodec {
         return
       }
     }
-    let id = this.symbols.lookup(s)
-    if (id === 0 && s.length <= MAX_PROMOTED) id = this.promoted(s)
-    if (id !== 0) {
-      this.symbols.hold(id)
-      this.held.push(id)
-      this.byte(SYMBOL)
-      this.varint(id)
-      return
-    }
     const c = s.charCodeAt(0)
     if (s.length > 2 && s.charCodeAt(1) === 58 && c >= 97 && c <= 122) {
       this.byte(PREFIXED)
@@ -358,6 +363,18 @@ export class StateCodec {
       this.string(s.slice(2))
     } else {
       const encoding = encodingOf(s)
+      // Hexadecimal identifiers are unique (ids, fingerprints): only text is looked up among the symbols.
+      if (encoding === UTF8) {
+        let id = this.symbols.lookup(s)
+        if (id === 0 && s.length <= MAX_PROMOTED) id = this.promoted(s)
+        if (id !== 0) {
+          this.symbols.hold(id)
+          this.held.push(id)
+          this.byte(SYMBOL)
+          this.varint(id)
+          return
+        }
+      }
       const n = byteCount(s, encoding)
       // A lone surrogate would come back as U+FFFD from UTF-8: such a string stays an object's.
       if (n !== s.length && !(s as unknown as { isWellFormed(): boolean }).isWellFormed()) throw new Unfreezable('a string that is not well-formed UTF-16')
@@ -369,6 +386,12 @@ export class StateCodec {
     }
     if (s.length >= MIN_REF) this.refIds.set(s, this.refCount++)
   }
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 const zigzag = (n: number) => (n >= 0 ? n * 2 : -n * 2 - 1)
