@@ -72,6 +72,7 @@ export function createDetectorService(deps: DetectorServiceDeps) {
     pending = new Map()
     lastCheckpoint = deps.now()
     deps.metrics.detectorSlots.set(state.size)
+    deps.metrics.detectorFrozenGroups.set(state.frozen)
   }
 
   /** A new assignment: forget partitions given to another worker (and their uncommitted offsets). */

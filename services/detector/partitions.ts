@@ -19,6 +19,8 @@ export interface PartitionedState {
   readonly partitions: number[]
   /** State slots held, over all partitions. */
   readonly size: number
+  /** Slot groups frozen into bytes, over all partitions (EngineConfig.hotGroups). */
+  readonly frozen: number
 }
 
 export function createPartitionedState(kafka: Kafka, stateTopic: string, createEngine: () => DetectionEngine): PartitionedState {
@@ -68,6 +70,11 @@ export function createPartitionedState(kafka: Kafka, stateTopic: string, createE
       let size = 0
       for (const engine of engines.values()) size += engine.size
       return size
+    },
+    get frozen() {
+      let frozen = 0
+      for (const engine of engines.values()) frozen += engine.frozen
+      return frozen
     },
   }
 }

@@ -10,6 +10,7 @@ export function createMetrics() {
     detected: new Counter({ name: 'sessionwatch_detections_total', help: 'Detections emitted', labelNames: ['detector', 'severity'], registers: [registry] }),
     detectorEvents: new Counter({ name: 'sessionwatch_detector_events_total', help: 'Events scored by the detector', registers: [registry] }),
     detectorSlots: new Gauge({ name: 'sessionwatch_detector_state_slots', help: 'State slots held by the detector', registers: [registry] }),
+    detectorFrozenGroups: new Gauge({ name: 'sessionwatch_detector_frozen_groups', help: 'Slot groups whose state is frozen into bytes (past SW_HOT_GROUPS per partition)', registers: [registry] }),
     sinkRows: new Counter({ name: 'sessionwatch_sink_rows_total', help: 'Rows inserted into ClickHouse', labelNames: ['table'], registers: [registry] }),
     sinkFlushSeconds: new Histogram({ name: 'sessionwatch_sink_flush_seconds', help: 'ClickHouse insert time per flush', registers: [registry] }),
     feedbackPatterns: new Gauge({ name: 'sessionwatch_detector_feedback_patterns', help: 'Benign patterns from analyst feedback in force in the detector', registers: [registry] }),
