@@ -67,6 +67,23 @@ test('a slot kept alive by later events is evicted once it finally falls behind,
   assert.equal(e.size, 1, 's3 went too; only the newest slot is left')
 })
 
+test('a state that never expires outlives the credential record of its slot', () => {
+  const counter: Detector<{ n: number }> = {
+    name: 'counter',
+    slots: (event) => (event.session_id ? ['s:' + event.session_id] : []),
+    step: (state, _event) => ({ state: { n: (state?.n ?? 0) + 1 }, findings: NO_FINDINGS }),
+    expiry: () => Number.POSITIVE_INFINITY,
+  }
+  const e = createDetectionEngine([counter as Detector<unknown>], { latenessMs: 5 * MIN, sweepEveryMs: MIN, contextTtlMs: 60 * MIN })
+  e.process(ev('a', 0, 's1', 1))
+  // The record of s1 (shared group 's:s1') is due after an hour: the sweep forgets it, not the counter.
+  e.process(ev('b', 3 * 60 * MIN, 's2', 1))
+  assert.equal(e.credentials, 1, 'only s2 has a record left')
+  e.process(ev('c', 4 * 60 * MIN, 's1', 1))
+  const counts = new Map(e.takeChanges().map((c) => [c.key, c.state]))
+  assert.deepEqual(counts.get('counter|s:s1'), { n: 2 })
+})
+
 /** A detector that keeps nothing and writes down what the engine's credential record said at each step. */
 function probe() {
   const seen: {

@@ -378,8 +378,9 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
         if (track) mark(g, RECORD_BIT)
       } else next = Math.min(next, book.seenTs(g) + contextTtlMs)
     }
-    if (next === Number.POSITIVE_INFINITY) release(g)
-    else file(g, next)
+    // Freed only when nothing is left: a state that never expires keeps its group (unfiled: no sweep is due).
+    if (states[g] === undefined && !book.has(g)) release(g)
+    else if (next < Number.POSITIVE_INFINITY) file(g, next)
   }
 
   function sweep(now: number) {
