@@ -7,10 +7,10 @@
 //
 // - strings the credential record already holds as symbols (networks, places, user agents, clients, prefixes),
 //   and short strings that keep coming back in states (validators, routes), are a symbol id, held for as long as
-//   the bytes live; strings repeated within one group (a session key
-//   in three detectors' states, an event id that is first and last) are a back-reference; 'x:'-prefixed keys
-//   ('s:<session>', 't:<token>') are the prefix and the rest; the rest is text in the text arena's encodings
-//   (lower-case hexadecimal, UUIDs and token fingerprints as the bytes they spell);
+//   the bytes live; strings repeated within one group (a session key in three detectors' states, an event id
+//   that is first and last, the group's own name) are a back-reference; 'x:'-prefixed keys ('s:<session>',
+//   't:<token>') are the prefix and the rest; the rest is text in the text arena's encodings (lower-case
+//   hexadecimal, UUIDs and token fingerprints as the bytes they spell);
 // - integers are zig-zag varints, and millisecond timestamps a varint delta from the group's first one;
 // - objects whose property names are identifiers are a shape id (the shapes are few: one per state type) and
 //   the values, other objects a count of name and value pairs.
