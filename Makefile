@@ -58,7 +58,7 @@ bench-quality: build ## detection quality on labeled traffic: recall, false posi
 	node dist/bench/quality-bench.js
 
 bench-memory: build ## detector state for a million active tokens (heap after GC)
-	node --expose-gc --max-old-space-size=12288 dist/bench/memory-bench.js
+	node --expose-gc --max-old-space-size=12288 dist/bench/memory-bench.js --revisits 100000
 
 bench-parse: build ## collector throughput (parse, normalise, Avro) for Okta and Envoy lines (median of 5 runs)
 	node dist/bench/parse-bench.js --runs 5

@@ -1,4 +1,4 @@
-// `make bench-memory` (`--tokens N`, `--only d1,d2`, `--snapshot file`): detector state held for a million active tokens. Each token is a session seen from its
+// `make bench-memory` (`--tokens N`, `--only d1,d2`, `--hot-groups N`, `--revisits N`, `--snapshot file`): detector state held for a million active tokens. Each token is a session seen from its
 // home network: a login and two requests, all inside the window, so no slot is evicted. Reports the V8 heap
 // after a full GC, before and after, per million tokens (goal: ≤ 256 MB). The engine's credential records keep
 // their numbers in typed arrays, whose memory V8 counts outside the heap (`arrayBuffers`): it is added, so the
@@ -66,6 +66,38 @@ for (let i = 0; i < TOKENS; i++) {
 }
 engine.takeChanges()
 const after = heapMb()
+const loaded = performance.now()
+
+// `--revisits N` (after the heap is measured): N more requests, each from a token drawn at random, as a tenant with
+// this many active users sends them. Past the hot allowance most find their user's state frozen and thaw it: the
+// rate, timed over the engine alone (events are built and Avro-decoded beforehand), shows what freezing costs.
+const REVISITS = numberArg('--revisits', 0)
+let revisitMs = 0
+let seed = 12345
+// Park–Miller: products stay below 2^53, so the sequence is exact.
+const randomToken = () => (seed = (seed * 48271) % 2147483647) % TOKENS
+for (let done = 0; done < REVISITS; ) {
+  const batch: AuthEvent[] = []
+  for (; batch.length < 10_000 && done + batch.length < REVISITS; ) {
+    const i = randomToken()
+    const k = done + batch.length
+    const ts = start + 20 * 60_000 + Math.floor((k / REVISITS) * 60_000)
+    const ip = `73.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`
+    batch.push(delivered({
+      event_id: uuid(TOKENS + k, 3), kind: 'VALIDATE', action: 'request', ts, ingest_ts: ts, source: { system: 'bench' },
+      subject: `u${i}@acme.example`, session_id: sessionId(i), token_fp: fingerprint(`cookie-${i}`),
+      token_kind: 'session_cookie', scopes: [], amr: ['pwd', 'otp'], net_flags: [], claims_unverified: false,
+      ip, ip_prefix: ip.replace(/\.\d+$/, '.0/24'), asn: 7922, asn_org: 'Comcast Cable Communications, LLC', country: 'US', city: 'Denver',
+      lat: 39.74, lon: -104.99, user_agent: UA, ua_family: 'Chrome', os_family: 'Windows', device_type: 'desktop', device_id: hex('device', i).slice(0, 32),
+      route: '/api/inbox', method: 'GET', status: 200, result: 'OK', validator: 'edge-1',
+    }))
+  }
+  const t0 = performance.now()
+  for (const event of batch) engine.process(event)
+  revisitMs += performance.now() - t0
+  done += batch.length
+}
+
 const result = {
   machine: `${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
   tokens: TOKENS,
@@ -76,7 +108,8 @@ const result = {
   heap_mb_before: Math.round(before),
   heap_mb_after: Math.round(after),
   heap_mb_per_million_tokens: Math.round(((after - before) / TOKENS) * 1_000_000),
-  events_per_s: Math.round((TOKENS * 3) / ((performance.now() - began) / 1000)),
+  events_per_s: Math.round((TOKENS * 3) / ((loaded - began) / 1000)),
+  ...(REVISITS > 0 ? { revisits: REVISITS, revisit_events_per_s: Math.round(REVISITS / (revisitMs / 1000)), frozen_groups_after_revisits: engine.frozen } : {}),
 }
 console.log(JSON.stringify(result, null, 2))
 // `--snapshot <file>`: a heap snapshot with the state still held, to see what it is made of (Chrome DevTools).

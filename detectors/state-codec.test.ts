@@ -89,7 +89,8 @@ test('what is not plain JSON data is refused, and an abandoned list holds no sym
 
 test('random JSON values survive the round trip', () => {
   let seed = 7
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)
+  // Park–Miller: products stay below 2^53, so the sequence is exact.
+  const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647
   const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!
   const strings = ['s:abc123XYZ', 't:tfp_00ff', 'edge-1', UA, '0f8fad5b-d9cb-469f-a165-70867728950e', 'deadbeef', 'Ünïcødé', '']
   function value(depth: number): unknown {
