@@ -57,7 +57,8 @@ test('freezing idle state changes no detection and no checkpoint', async () => {
     const before = frozen.frozen
     assert.deepStrictEqual(byKey(frozen.takeChanges()), byKey(objects.takeChanges()))
     assert.equal(frozen.frozen, before, 'taking changes thawed nothing')
-    // The sweep finds what is due in frozen groups: 40 days later (past every detector's memory) it is gone from both alike.
+    // The sweep finds what is due in frozen groups: 40 days later (past every detector's memory) it is gone
+    // from both alike.
     const held = frozen.size
     const later = { ...events.at(-1)!, event_id: 'later', ts: events.at(-1)!.ts + 40 * 24 * 3600_000 }
     objects.process(later)
