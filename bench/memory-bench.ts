@@ -46,22 +46,27 @@ const SESSION_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 const sessionId = (i: number) => '102' + [...hex('session', i).slice(0, 22)].map((c, k) => SESSION_ALPHABET[(parseInt(c, 16) * 4 + k) % 62]).join('')
 /** The event as the detector service gets it: through the topic's Avro encoding. */
 const delivered = (event: AuthEvent): AuthEvent => codec.decode(codec.encode(event))
-const before = heapMb()
-const began = performance.now()
-for (let i = 0; i < TOKENS; i++) {
-  // Spread over 20 minutes of event time so every slot is still live at the end.
-  const ts = start + Math.floor((i / TOKENS) * 20 * 60_000)
+/** Token i's login at `ts`, from its home address; its requests are this with another kind, id and route. */
+function loginOf(i: number, ts: number): AuthEvent {
   const ip = `73.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`
-  const base: AuthEvent = {
+  return {
     event_id: uuid(i, 0), kind: 'ISSUE', action: 'login', ts, ingest_ts: ts, source: { system: 'bench' },
     subject: `u${i}@acme.example`, session_id: sessionId(i), token_fp: fingerprint(`cookie-${i}`),
     token_kind: 'session_cookie', scopes: [], amr: ['pwd', 'otp'], net_flags: [], claims_unverified: false,
     ip, ip_prefix: ip.replace(/\.\d+$/, '.0/24'), asn: 7922, asn_org: 'Comcast Cable Communications, LLC', country: 'US', city: 'Denver',
     lat: 39.74, lon: -104.99, user_agent: UA, ua_family: 'Chrome', os_family: 'Windows', device_type: 'desktop', device_id: hex('device', i).slice(0, 32),
   }
+}
+const request = { kind: 'VALIDATE', action: 'request', method: 'GET', status: 200, result: 'OK', validator: 'edge-1' } as const
+const before = heapMb()
+const began = performance.now()
+for (let i = 0; i < TOKENS; i++) {
+  // Spread over 20 minutes of event time so every slot is still live at the end.
+  const ts = start + Math.floor((i / TOKENS) * 20 * 60_000)
+  const base = loginOf(i, ts)
   engine.process(delivered(base))
-  engine.process(delivered({ ...base, event_id: uuid(i, 1), kind: 'VALIDATE', action: 'request', ts: ts + 1000, route: '/api/inbox', method: 'GET', status: 200, result: 'OK', validator: 'edge-1' }))
-  engine.process(delivered({ ...base, event_id: uuid(i, 2), kind: 'VALIDATE', action: 'request', ts: ts + 2000, route: '/api/profile', method: 'GET', status: 200, result: 'OK', validator: 'edge-1' }))
+  engine.process(delivered({ ...base, ...request, event_id: uuid(i, 1), ts: ts + 1000, route: '/api/inbox' }))
+  engine.process(delivered({ ...base, ...request, event_id: uuid(i, 2), ts: ts + 2000, route: '/api/profile' }))
   if (i % 100_000 === 99_999) process.stderr.write(`${i + 1} tokens, ${engine.size} slots, ${engine.credentials} credential records\n`)
 }
 engine.takeChanges()
@@ -82,15 +87,7 @@ for (let done = 0; done < REVISITS; ) {
     const i = randomToken()
     const k = done + batch.length
     const ts = start + 20 * 60_000 + Math.floor((k / REVISITS) * 60_000)
-    const ip = `73.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`
-    batch.push(delivered({
-      event_id: uuid(TOKENS + k, 3), kind: 'VALIDATE', action: 'request', ts, ingest_ts: ts, source: { system: 'bench' },
-      subject: `u${i}@acme.example`, session_id: sessionId(i), token_fp: fingerprint(`cookie-${i}`),
-      token_kind: 'session_cookie', scopes: [], amr: ['pwd', 'otp'], net_flags: [], claims_unverified: false,
-      ip, ip_prefix: ip.replace(/\.\d+$/, '.0/24'), asn: 7922, asn_org: 'Comcast Cable Communications, LLC', country: 'US', city: 'Denver',
-      lat: 39.74, lon: -104.99, user_agent: UA, ua_family: 'Chrome', os_family: 'Windows', device_type: 'desktop', device_id: hex('device', i).slice(0, 32),
-      route: '/api/inbox', method: 'GET', status: 200, result: 'OK', validator: 'edge-1',
-    }))
+    batch.push(delivered({ ...loginOf(i, ts), ...request, event_id: uuid(TOKENS + k, 3), route: '/api/inbox' }))
   }
   const t0 = performance.now()
   for (const event of batch) engine.process(event)

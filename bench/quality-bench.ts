@@ -10,7 +10,7 @@ import { createFormatRegistry } from '../services/collector/formats/index.js'
 import { createConfiguredNormalizer } from '../services/collector/setup.js'
 import { parseInputs, runBacktest } from '../services/cli/offline.js'
 import { ATTACK_KINDS, NOISE_KINDS, generateQualityScenario } from '../services/generator/scenarios.js'
-import { loadConfig } from '../services/shared/config.js'
+import { loadConfig, processEnv } from '../services/shared/config.js'
 import { packageRoot } from '../services/shared/paths.js'
 import { numberArg } from './args.js'
 
@@ -20,7 +20,7 @@ const seed = numberArg('--seed', 17)
 const out = join(packageRoot, 'bench', 'out')
 mkdirSync(out, { recursive: true })
 // SW_HOT_GROUPS passes through, to check that freezing idle state changes no detection.
-const config = loadConfig({ SW_LOCAL_SECRETS: '1', SW_DATA_DIR: out, SW_LOG_LEVEL: 'warn', SW_HOT_GROUPS: process.env.SW_HOT_GROUPS })
+const config = loadConfig({ SW_LOCAL_SECRETS: '1', SW_DATA_DIR: out, SW_LOG_LEVEL: 'warn', SW_HOT_GROUPS: processEnv().SW_HOT_GROUPS })
 const scenario = generateQualityScenario({ honestSessions, attacksPerKind, seed, startMs: Date.parse('2026-11-20T00:00:00Z') })
 const file = join(out, `quality-${seed}.ndjson`)
 writeFileSync(file, scenario.lines.join('\n') + '\n')

@@ -278,21 +278,16 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
     dirty[g]! |= bit
   }
 
-  /** Detector d's state in group g (thawed if frozen: the caller is about to use it). */
-  function stateOf(g: number, d: number): unknown {
-    const list = listOf(g)
+  /** Detector d's state in a list of states. */
+  function stateIn(list: unknown[] | undefined, d: number): unknown {
     if (list === undefined) return undefined
     for (let i = 0; i < list.length; i += 2) if (list[i] === d) return list[i + 1]
     return undefined
   }
 
-  /** Detector d's state in group g for reading only: a frozen group stays frozen (a checkpoint reads a copy). */
-  function readState(g: number, d: number): unknown {
-    const h = states[g]
-    if (typeof h !== 'number') return stateOf(g, d)
-    const list = decodeGroup(g, h, false)
-    for (let i = 0; i < list.length; i += 2) if (list[i] === d) return list[i + 1]
-    return undefined
+  /** Detector d's state in group g (thawed if frozen: the caller is about to use it). */
+  function stateOf(g: number, d: number): unknown {
+    return stateIn(listOf(g), d)
   }
 
   function put(g: number, d: number, state: unknown, marked: boolean) {
@@ -520,10 +515,13 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
         const bits = dirty[g]!
         if (bits === 0) continue
         const name = index.name(g)
+        // Read only: a frozen group stays frozen, and is decoded once for all its changed states.
+        const held = states[g]
+        const list = typeof held !== 'number' ? held : (bits & ~RECORD_BIT) !== 0 ? decodeGroup(g, held, false) : undefined
         for (let d = 0; d < n; d++) {
           if ((bits & (1 << d)) === 0) continue
           const key = detectors[d]!.name + '|' + name
-          out.set(key, { key, state: readState(g, d) })
+          out.set(key, { key, state: stateIn(list, d) })
         }
         if ((bits & RECORD_BIT) !== 0) {
           const key = CONTEXT + '|' + name

@@ -112,7 +112,7 @@ export class StateCodec {
     this.out[this.at++] = n
   }
 
-  float(x: number): void {
+  private float(x: number): void {
     this.room(8)
     this.out.writeDoubleLE(x, this.at)
     this.at += 8
@@ -153,7 +153,7 @@ export class StateCodec {
     }
   }
 
-  readFloat(): number {
+  private readFloat(): number {
     const x = this.bytes.readDoubleLE(this.pos)
     this.pos += 8
     return x
