@@ -19,6 +19,9 @@ import { createFingerprinter } from '../services/shared/fingerprint.js'
 import { numberArg } from './args.js'
 
 const TOKENS = numberArg('--tokens', 1_000_000)
+const profileAt = process.argv.indexOf('--profile')
+const PROFILE = profileAt === -1 ? 'cookie' : process.argv[profileAt + 1]
+if (PROFILE !== 'cookie' && PROFILE !== 'oidc') throw new Error('--profile is cookie or oidc')
 const gc = (globalThis as { gc?: () => void }).gc
 if (!gc) throw new Error('run with node --expose-gc')
 
@@ -58,16 +61,39 @@ function loginOf(i: number, ts: number): AuthEvent {
   }
 }
 const request = { kind: 'VALIDATE', action: 'request', method: 'GET', status: 200, result: 'OK', validator: 'edge-1' } as const
+/** An OIDC web application's access token for user i's session, and its refresh token (PROFILE 'oidc'). */
+function tokensOf(i: number, login: AuthEvent): { access: AuthEvent; refresh: AuthEvent } {
+  const grant: AuthEvent = { ...login, action: 'token_grant', ts: login.ts + 200, client_id: 'mail-web', scopes: ['openid', 'profile', 'mail.read'] }
+  return {
+    access: { ...grant, event_id: uuid(i, 4), token_kind: 'access', token_fp: fingerprint(`access-${i}`), jti: hex('jti', i).slice(0, 22), issued_at: grant.ts, expires_at: grant.ts + 3600_000 },
+    refresh: { ...grant, event_id: uuid(i, 5), token_kind: 'refresh', token_fp: fingerprint(`refresh-${i}`) },
+  }
+}
 const before = heapMb()
 const began = performance.now()
-for (let i = 0; i < TOKENS; i++) {
+let events = 0
+const feed = (event: AuthEvent) => {
+  engine.process(delivered(event))
+  events++
+}
+for (let i = 0, tokens = 0; tokens < TOKENS; i++) {
   // Spread over 20 minutes of event time so every slot is still live at the end.
-  const ts = start + Math.floor((i / TOKENS) * 20 * 60_000)
+  const ts = start + Math.floor((tokens / TOKENS) * 20 * 60_000)
   const base = loginOf(i, ts)
-  engine.process(delivered(base))
-  engine.process(delivered({ ...base, ...request, event_id: uuid(i, 1), ts: ts + 1000, route: '/api/inbox' }))
-  engine.process(delivered({ ...base, ...request, event_id: uuid(i, 2), ts: ts + 2000, route: '/api/profile' }))
-  if (i % 100_000 === 99_999) process.stderr.write(`${i + 1} tokens, ${engine.size} slots, ${engine.credentials} credential records\n`)
+  feed(base)
+  tokens++
+  // The requests present the session cookie, or (OIDC) the access token, which names the session by its sid claim.
+  let presented = base
+  if (PROFILE === 'oidc') {
+    const { access, refresh } = tokensOf(i, base)
+    feed(access)
+    feed(refresh)
+    tokens += 2
+    presented = access
+  }
+  feed({ ...presented, ...request, event_id: uuid(i, 1), ts: ts + 1000, route: '/api/inbox' })
+  feed({ ...presented, ...request, event_id: uuid(i, 2), ts: ts + 2000, route: '/api/profile' })
+  if (i % 100_000 === 99_999) process.stderr.write(`${tokens} tokens of ${i + 1} users, ${engine.size} slots, ${engine.credentials} credential records\n`)
 }
 engine.takeChanges()
 const after = heapMb()
@@ -97,6 +123,7 @@ for (let done = 0; done < REVISITS; ) {
 
 const result = {
   machine: `${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
+  profile: PROFILE,
   tokens: TOKENS,
   detectors: detectors.map((d) => d.name).join(' '),
   slots: engine.size,
@@ -105,7 +132,7 @@ const result = {
   heap_mb_before: Math.round(before),
   heap_mb_after: Math.round(after),
   heap_mb_per_million_tokens: Math.round(((after - before) / TOKENS) * 1_000_000),
-  events_per_s: Math.round((TOKENS * 3) / ((loaded - began) / 1000)),
+  events_per_s: Math.round(events / ((loaded - began) / 1000)),
   ...(REVISITS > 0 ? { revisits: REVISITS, revisit_events_per_s: Math.round(REVISITS / (revisitMs / 1000)), frozen_groups_after_revisits: engine.frozen } : {}),
 }
 console.log(JSON.stringify(result, null, 2))

@@ -4,8 +4,7 @@
 // mid-session, and a cookie does not move between browsers without someone copying it.
 import {
   createMachineIdentityTest, credentialKey, DEFAULT_MACHINE_SUBJECTS, differs, evidenceOf, isAutomation,
-  createUseReader, roundScore, type Use,
-} from './signals.js'
+  createUseReader, plainUse, roundScore, type Use } from './signals.js'
 import { CHANGED_CLIENT, USE_AUTOMATION } from './credential-book.js'
 import { NO_FINDINGS, NO_SLOTS, severityFor, type CredentialContext, type Detector, type Finding, type StepResult } from './types.js'
 
@@ -142,7 +141,7 @@ export function createClientDriftDetector(config: ClientDriftConfig = DEFAULT_CL
     if (context.clientId !== null && exempt.has(context.clientId)) return null
     const f = context.first()!
     const [family, os, type] = context.firstClient.split('/').map((x) => (x === '?' ? null : x))
-    const use: Use = { id: f.id, ts: f.ts, ip: f.ip, prefix: f.prefix, asn: f.asn, net: f.net, place: f.place, ua: f.ua, client: f.client, device: f.device }
+    const use = plainUse(f)
     const origin: Client = {
       family: familyFor(family), os: os ?? null, type: type ?? null, automation: (f.flags & USE_AUTOMATION) !== 0, issued: context.issued,
       first: f.ts, last: context.seenTs, use,

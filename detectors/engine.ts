@@ -28,8 +28,14 @@ export interface EngineConfig {
    * Slot groups whose states are kept as JS objects (default DEFAULT_HOT_GROUPS). Past it, the least recently
    * used groups are frozen into compact bytes (state-codec.ts) and thawed when an event or a peek touches them:
    * memory per idle user drops several times, at the price of a thaw on its next event. Infinity: never.
+   * A HotBudget is read on every event: engines sharing one (a worker's partitions) follow its changes.
    */
-  hotGroups?: number
+  hotGroups?: number | HotBudget
+}
+
+/** An allowance of hot slot groups that its owner may change while engines run (see EngineConfig.hotGroups). */
+export interface HotBudget {
+  readonly perEngine: number
 }
 
 export interface StateEntry {
@@ -81,7 +87,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
   const RECORD_BIT = 1 << 30
   const contextTtlMs = config.contextTtlMs ?? DEFAULT_CONTEXT_TTL_MS
   const track = config.trackChanges ?? true
-  const hotGroups = config.hotGroups ?? DEFAULT_HOT_GROUPS
+  const budget: HotBudget = typeof config.hotGroups === 'object' ? config.hotGroups : { perEngine: config.hotGroups ?? DEFAULT_HOT_GROUPS }
   const index = new NameIndex()
   /**
    * Per group: [detector index, state, detector index, state, …], or undefined when none keeps state there, or
@@ -171,7 +177,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
 
   /** Freezes the least recently used hot groups until a tenth of the allowance is free. */
   function freezeColdest() {
-    const target = Math.floor(hotGroups * 0.9)
+    const target = Math.floor(budget.perEngine * 0.9)
     // Each entry is visited at most twice: once to clear its bit, once to freeze it.
     let visits = 2 * ring.length + 2
     while (hot > target && visits-- > 0) {
@@ -502,7 +508,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
         file(cg, book.seenTs(cg) + contextTtlMs)
         if (track) mark(cg, RECORD_BIT)
       }
-      if (hot > hotGroups) freezeColdest()
+      if (hot > budget.perEngine) freezeColdest()
       return detections
     },
     takeChanges() {
@@ -554,7 +560,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
           if (states[g] === undefined && !book.has(g)) release(g)
         }
       }
-      if (hot > hotGroups) freezeColdest()
+      if (hot > budget.perEngine) freezeColdest()
     },
   }
 }

@@ -5,8 +5,7 @@
 import type { AuthEvent } from '../schemas/model.js'
 import {
   agrees, clientsDiffer, createMachineIdentityTest, credentialKey, DEFAULT_MACHINE_SUBJECTS, differs, evidenceOf,
-  createUseReader, haversineKm, isLocatable, isMobileNetwork, roundScore, type Use,
-} from './signals.js'
+  createUseReader, haversineKm, isLocatable, isMobileNetwork, plainUse, roundScore, type Use } from './signals.js'
 import { CHANGED_LOCATION, USE_LOCATABLE, USE_MOBILE } from './credential-book.js'
 import { NO_FINDINGS, NO_SLOTS, severityFor, type CredentialContext, type Detector, type Finding, type StepResult } from './types.js'
 
@@ -134,7 +133,7 @@ export function createImpossibleTravelDetector(config: ImpossibleTravelConfig = 
     const f = context.first()!
     const given = f.accuracy_km ?? config.defaultAccuracyKm
     const acc = (f.flags & USE_MOBILE) !== 0 ? Math.max(given, config.mobileAccuracyKm) : given
-    const use: Use = { id: f.id, ts: f.ts, ip: f.ip, prefix: f.prefix, asn: f.asn, net: f.net, place: f.place, ua: f.ua, client: f.client, device: f.device }
+    const use = plainUse(f)
     const last = context.stayedUntil
     return {
       subject: context.subject, session_id: slot.startsWith('s:') ? slot.slice(2) : null, token_fp: context.tokenFp,

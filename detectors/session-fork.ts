@@ -3,7 +3,7 @@
 // to the new token when it refreshes; whoever copied the old one keeps replaying it until it expires.
 // A lineage is one session, one token kind and one OAuth client: several apps in one SSO session each hold
 // their own tokens, and that is not a fork.
-import { clientsDiffer, createUseReader, differs, evidenceOf, roundScore, sessionSlot, tokenKeyOf, type Use } from './signals.js'
+import { clientsDiffer, createUseReader, differs, evidenceOf, plainUse, roundScore, sessionSlot, tokenKeyOf, type Use } from './signals.js'
 import { NO_FINDINGS, NO_SLOTS, severityFor, type CredentialContext, type Detector, type Finding, type StepResult } from './types.js'
 
 export interface SessionForkConfig {
@@ -105,10 +105,11 @@ export function createSessionForkDetector(config: SessionForkConfig = DEFAULT_SE
 /** The session's first credential as the engine's record has it, when a second one appears. */
 function fromContext(event: { session_id?: string | null }, context: CredentialContext | undefined): SessionForkState | null {
   if (!context || context.uses === 0 || context.token === null) return null
-  const origin = context.first()!
+  // The record's uses carry more than a Use (place coordinates, flags): only the Use is kept.
+  const last = context.last()
   const first: Credential = {
     id: context.token, fp: context.tokenFp ?? context.token.slice(2), lineage: `${context.tokenKind ?? '?'}|${context.clientId ?? '?'}`,
-    born: context.firstTs, origin, last: context.last(),
+    born: context.firstTs, origin: plainUse(context.first()!), last: last && plainUse(last),
   }
   return { subject: context.subject, session_id: event.session_id!, creds: [first], incident_ts: null, reported_score: 0, last: context.seenTs }
 }

@@ -22,6 +22,11 @@ export interface Use {
   device: string | null
 }
 
+/** The Use part of a richer use (the credential record's RecordedUse): what detector states keep. */
+export function plainUse(u: Use): Use {
+  return { id: u.id, ts: u.ts, ip: u.ip, prefix: u.prefix, asn: u.asn, net: u.net, place: u.place, ua: u.ua, client: u.client, device: u.device }
+}
+
 /**
  * Overwrites a stored use with this event's, in place: for a "latest use" no other object refers to. The client
  * and place may be given when the caller has them already (the credential record names them once per event).

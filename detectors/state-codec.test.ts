@@ -156,3 +156,20 @@ test('a short string that keeps coming back becomes a symbol, given back like th
   symbols.collect()
   assert.equal(symbols.lookup('edge-frankfurt-1'), 0, 'no frozen bytes hold it any more')
 })
+
+test('an object repeating most properties of the previous one of its shape costs little more than what differs', () => {
+  const use = (id: string, ts: number) => ({ id, ts, ip: '73.0.0.1', prefix: '73.0.0.0/24', asn: 7922, net: 'org:comcast', place: 'Denver, US', ua: UA, device: 'cd'.repeat(16) })
+  const one = [use('0f8fad5b-d9cb-469f-a165-70867728950e', T)]
+  const two = [...one, use('1f8fad5b-d9cb-469f-a165-70867728950e', T + 1000)]
+  const nested = [{ origin: one[0], last: two[1], other: { ...two[1], ip: '2001:db8::1', extra: [two[0]] } }]
+  for (const values of [two, nested, [[use('a', T), { ...use('b', T), asn: Number.NaN }, { ...use('c', T), asn: -0 }, use('d', T)]]]) {
+    assert.deepStrictEqual(roundTrip(values).back, values)
+  }
+  const second = roundTrip(two).bytes - roundTrip(one).bytes
+  // The id (16 bytes and its tag and length), the time delta, a shape id and a mask; not the address, prefix,
+  // device and the rest again.
+  assert.ok(second <= 26, `the second use costs ${second} bytes`)
+  assert.ok(second < roundTrip(one).bytes / 2, `the second use costs ${second} bytes, the first ${roundTrip(one).bytes}`)
+  const back = roundTrip([[{ ...use('a', T), asn: -0 }, { ...use('b', T), asn: 0 }]]).back[0] as { asn: number }[]
+  assert.ok(Object.is(back[0]!.asn, -0) && Object.is(back[1]!.asn, 0), '-0 and 0 are told apart')
+})

@@ -34,6 +34,8 @@ const EMPTY_ARRAY = 11
 const ARRAY = 12
 const SHAPE = 13
 const MAP = 14
+/** A shape id, a mask of the properties equal to the previous object of that shape in the list, the others. */
+const DELTA = 15
 /** Text in encoding (tag - TEXT): varint byte count, bytes. */
 const TEXT = 16
 
@@ -44,6 +46,8 @@ const MAX_PROMOTED = 64
 const PROMOTE_AT = 4
 const MAX_SEEN = 1 << 16
 const IDENTIFIER = /^[A-Za-z_$][\w$]{0,63}$/
+/** Shapes with more properties than a mask has bits are always written whole. */
+const MAX_DELTA_KEYS = 31
 
 const NONE: readonly string[] = []
 
@@ -68,6 +72,11 @@ export class StateCodec {
   private readonly shapesByFirst = new Map<string, number[]>()
   private empty = -1
   private readonly shapes: string[][] = []
+  /**
+   * Per shape id, the property values of the last object of that shape written or read in the current list
+   * (undefined: none yet). A list's uses of one credential mostly share address, network, place and client.
+   */
+  private previous: (unknown[] | undefined)[] = []
   // Reading.
   private bytes: Buffer = this.out
   private pos = 0
@@ -88,6 +97,7 @@ export class StateCodec {
     this.refIds.clear()
     this.refCount = 0
     this.held.length = 0
+    this.previous.length = 0
     for (const k of known) if (k.length >= MIN_REF && !this.refIds.has(k)) this.refIds.set(k, this.refCount++)
   }
 
@@ -134,6 +144,7 @@ export class StateCodec {
     this.end = to
     this.base = Number.NaN
     this.refs = []
+    this.previous.length = 0
     for (const k of known) if (k.length >= MIN_REF && !this.refs.includes(k)) this.refs.push(k)
     this.releasing = release
   }
@@ -182,9 +193,31 @@ export class StateCodec {
         return a
       }
       case SHAPE: {
-        const keys = this.shapes[this.readVarint()]!
+        const shape = this.readVarint()
+        const keys = this.shapes[shape]!
         const o: Record<string, unknown> = {}
-        for (let i = 0; i < keys.length; i++) o[keys[i]!] = this.read()
+        const values = keys.length <= MAX_DELTA_KEYS ? new Array<unknown>(keys.length) : null
+        for (let i = 0; i < keys.length; i++) {
+          const v = this.read()
+          o[keys[i]!] = v
+          if (values !== null) values[i] = v
+        }
+        if (values !== null) this.previous[shape] = values
+        return o
+      }
+      case DELTA: {
+        const shape = this.readVarint()
+        const keys = this.shapes[shape]!
+        const before = this.previous[shape]!
+        const same = this.readVarint()
+        const o: Record<string, unknown> = {}
+        const values = new Array<unknown>(keys.length)
+        for (let i = 0; i < keys.length; i++) {
+          const v = (same & (1 << i)) !== 0 ? before[i] : this.read()
+          o[keys[i]!] = v
+          values[i] = v
+        }
+        this.previous[shape] = values
         return o
       }
       case MAP: {
@@ -273,9 +306,41 @@ export class StateCodec {
     const keys = Object.keys(o)
     const shape = this.shapeOf(keys)
     if (shape >= 0) {
-      this.byte(SHAPE)
-      this.varint(shape)
-      for (let i = 0; i < keys.length; i++) this.value(o[keys[i]!])
+      if (keys.length > MAX_DELTA_KEYS) {
+        this.byte(SHAPE)
+        this.varint(shape)
+        for (let i = 0; i < keys.length; i++) this.value(o[keys[i]!])
+        return
+      }
+      // Properties equal to the previous object of the shape (scalars only) are a bit in a mask.
+      const before = this.previous[shape]
+      let same = 0
+      let count = 0
+      if (before !== undefined) {
+        for (let i = 0; i < keys.length; i++) {
+          const v = o[keys[i]!]
+          if ((v === null || typeof v !== 'object') && Object.is(v, before[i])) {
+            same |= 1 << i
+            count++
+          }
+        }
+      }
+      const values = new Array<unknown>(keys.length)
+      if (count >= 2) {
+        this.byte(DELTA)
+        this.varint(shape)
+        this.varint(same >>> 0)
+      } else {
+        same = 0
+        this.byte(SHAPE)
+        this.varint(shape)
+      }
+      for (let i = 0; i < keys.length; i++) {
+        const v = o[keys[i]!]
+        values[i] = v
+        if ((same & (1 << i)) === 0) this.value(v)
+      }
+      this.previous[shape] = values
       return
     }
     this.byte(MAP)

@@ -3,7 +3,7 @@ import PQueue from 'p-queue'
 import type { Consumer, Kafka, Message, Producer } from 'kafkajs'
 import type { AuthEvent, Detection } from '../../schemas/model.js'
 import { withCorroboration } from '../../detectors/corroboration.js'
-import { createDetectionEngine, type DetectionEngine } from '../../detectors/engine.js'
+import { createDetectionEngine, type DetectionEngine, type HotBudget } from '../../detectors/engine.js'
 import { createFeedbackBook, withFeedback, type BenignPattern } from '../../detectors/feedback.js'
 import { createDetectors } from '../../detectors/index.js'
 import type { Codecs } from '../shared/avro.js'
@@ -45,11 +45,17 @@ export function createDetectorService(deps: DetectorServiceDeps) {
   }
   // Inside the corroboration so that benign findings cannot agree into a page; outside for verdicts given on a
   // corroboration itself. The book judges each detection once.
+  // SW_HOT_GROUPS bounds the worker, not each partition: its engines share it evenly, whatever they are given.
+  const hot: { perEngine: number } = { perEngine: deps.config.hotGroups }
   const createEngine = (): DetectionEngine => withFeedback(withCorroboration(withFeedback(createDetectionEngine(
     createDetectors({ windowMs: deps.config.windowMs, ...deps.config.detectors }),
-    { latenessMs: deps.config.latenessMs, sweepEveryMs: 60_000, hotGroups: deps.config.hotGroups },
+    { latenessMs: deps.config.latenessMs, sweepEveryMs: 60_000, hotGroups: hot satisfies HotBudget },
   ), book, lowered)), book, lowered)
   const state = createPartitionedState(deps.kafka, deps.topics.state, createEngine)
+  const shareHotGroups = () => {
+    hot.perEngine = hotGroupsPerEngine(deps.config.hotGroups, state.partitions.length)
+    deps.metrics.detectorHotGroupsPerPartition.set(hot.perEngine)
+  }
   // The partitions the group gave this worker last (GROUP_JOIN); their state is loaded before their first batch.
   let assigned = new Set<number>()
   let consumer: Consumer | undefined
@@ -79,6 +85,7 @@ export function createDetectorService(deps: DetectorServiceDeps) {
   function reassigned(partitions: Set<number>) {
     assigned = partitions
     const released = state.release(partitions)
+    shareHotGroups()
     for (const tp of [...pending.keys()]) if (!partitions.has(Number(tp.slice(tp.lastIndexOf('|') + 1)))) pending.delete(tp)
     if (released.length > 0) log.info({ released, kept: [...partitions] }, 'partitions released to another worker')
   }
@@ -87,6 +94,7 @@ export function createDetectorService(deps: DetectorServiceDeps) {
   async function ensureLoaded(partition: number) {
     if (state.engine(partition)) return
     const restored = await state.ensure(new Set([...assigned, partition]))
+    shareHotGroups()
     log.info({ partitions: restored.partitions, records: restored.records, slots: state.size }, 'detector state restored')
   }
 
@@ -190,4 +198,9 @@ export function createDetectorService(deps: DetectorServiceDeps) {
       await producer?.disconnect()
     },
   }
+}
+
+/** Each engine's share of a worker's hot slot groups (SW_HOT_GROUPS), at least one. */
+export function hotGroupsPerEngine(total: number, engines: number): number {
+  return Math.max(1, Math.floor(total / Math.max(1, engines)))
 }

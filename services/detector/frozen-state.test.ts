@@ -15,6 +15,7 @@ import { createFormatRegistry } from '../collector/formats/index.js'
 import { createConfiguredNormalizer } from '../collector/setup.js'
 import { generateQualityScenario } from '../generator/scenarios.js'
 import { loadConfig } from '../shared/config.js'
+import { hotGroupsPerEngine } from './detector.js'
 
 const config = loadConfig({ SW_FINGERPRINT_KEY: 'k'.repeat(32), SW_ENRICH: 'off', SW_LOG_LEVEL: 'silent' })
 
@@ -86,4 +87,23 @@ test('a checkpoint of frozen state restores into an engine that goes on detectin
   const expected = resumed(Number.POSITIVE_INFINITY)
   assert.ok(expected.length > 0, 'the second half pages')
   assert.deepStrictEqual(resumed(3), expected)
+})
+
+test("a worker's hot allowance is shared by its partitions' engines, which follow it when it changes", async () => {
+  const events = await scenarioEvents()
+  assert.equal(hotGroupsPerEngine(65_536, 3), 21_845)
+  assert.equal(hotGroupsPerEngine(2, 3), 1, 'at least one each')
+  assert.equal(hotGroupsPerEngine(100, 0), 100, 'a worker with no partition yet')
+  const budget = { perEngine: Number.POSITIVE_INFINITY }
+  const engine = createDetectionEngine(createDetectors({ windowMs: config.detector.windowMs, ...config.detector.detectors }), { latenessMs: config.detector.latenessMs, sweepEveryMs: 60_000, hotGroups: budget })
+  const objects = engineWith(Number.POSITIVE_INFINITY)
+  const half = Math.floor(events.length / 2)
+  const expected = run(objects, events)
+  const got = run(engine, events.slice(0, half))
+  assert.equal(engine.frozen, 0, 'nothing frozen within an unbounded allowance')
+  // Another partition joins the worker: this engine's share drops, and its next event freezes the rest.
+  budget.perEngine = 20
+  got.push(...run(engine, events.slice(half)))
+  assert.ok(engine.frozen > 0, 'groups past the new share were frozen')
+  assert.deepStrictEqual(got, expected, 'and nothing it detects changed')
 })
