@@ -86,3 +86,34 @@ test('a forgotten row is reused clean', () => {
   assert.equal(view.last(), null)
   assert.equal(view.uses, 1)
 })
+
+test('the latest presentation keeps what it presented and to whom, compares in place, survives its checkpoint, and other records are read by key', () => {
+  const event = eventBuilder({ token_kind: 'access', client_id: 'mail-web' })
+  const groups = new Map([['s:s1', G], ['s:s2', G + 1]])
+  const book = createCredentialBook(2, (key) => groups.get(key) ?? -1)
+  book.record(G, event({ kind: 'ISSUE', action: 'login', ts: MIN, token_kind: 'session_cookie', client_id: null, validator: null, result: null }))
+  assert.equal(book.view(G, 's:s1', event({ ts: 2 * MIN })).lastPresentation(), null, 'an issuance is no presentation')
+  const presented = event({ ts: 2 * MIN, token_fp: 'tfp_at', jti: 'jti-9', issued_at: MIN, validator: 'kong-eu' })
+  book.record(G, presented)
+  const view = () => book.view(G, 's:s1', presented)
+  const expected = { validator: 'kong-eu', token_fp: 'tfp_at', jti: 'jti-9', token_kind: 'access', client_id: 'mail-web', issued_at: MIN, ok: true, introspected: false, named: true }
+  assert.deepEqual(view().lastPresentation(), expected)
+  assert.ok(view().likeLastPresentation(event({ ts: 3 * MIN, token_fp: 'tfp_at', jti: 'jti-9', issued_at: MIN, validator: 'kong-eu' })))
+  for (const other of [{ validator: 'kong-us' }, { ...carrier }, { jti: 'jti-10' }, { token_fp: 'tfp_other' }, { subject: null }, { action: 'introspect' }, { result: null }]) {
+    assert.ok(!view().likeLastPresentation(event({ ts: 3 * MIN, token_fp: 'tfp_at', jti: 'jti-9', issued_at: MIN, validator: 'kong-eu', ...other })), JSON.stringify(other))
+  }
+  // A presentation with no validator is judged by the system that logged it.
+  book.record(G, event({ ts: 4 * MIN, validator: null, source: { system: 'envoy' } }))
+  assert.equal(view().lastPresentation()!.validator, 'envoy')
+  assert.equal(view().lastPresentation()!.token_fp, 'tfp_1', 'the fingerprint of the latest, not of the first token')
+  const copy = createCredentialBook(1)
+  copy.restore(7, JSON.parse(JSON.stringify(book.toJSON(G))))
+  assert.deepEqual(copy.view(7, 's:s1', presented).lastPresentation(), view().lastPresentation())
+  // Another credential's record, by key; none for a key without one.
+  book.record(G + 1, event({ ts: 5 * MIN, session_id: 's2', validator: 'edge-2' }))
+  const from = book.view(G, 's:s1', presented)
+  assert.equal(from.other('s:s2')!.lastPresentation()!.validator, 'edge-2')
+  assert.equal(from.other('s:s2')!.lastTs, 5 * MIN)
+  assert.equal(from.other('s:nope'), null)
+  assert.equal(from.lastPresentation()!.validator, 'envoy', "the event's own view is left as it was")
+})

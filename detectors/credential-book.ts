@@ -9,7 +9,7 @@
 import type { AuthEvent } from '../schemas/model.js'
 import { clientOf, clientsDiffer, createUseReader, isAnonymised, isLocatable, isMobileNetwork, placeOf, tokenKeyOf } from './signals.js'
 import { Symbols, TextArena, TextColumn } from './text-store.js'
-import type { CredentialContext, RecordedUse } from './types.js'
+import type { CredentialContext, Presentation, RecordedUse } from './types.js'
 
 /** Bits of CredentialContext.changed: what differed, on some later use, from the first use. */
 export const CHANGED_NETWORK = 1
@@ -45,6 +45,11 @@ function flagsOf(event: AuthEvent): number {
   return f
 }
 
+/** Bits of a latest presentation (LastColumns.bits). */
+const PRESENTED_OK = 1
+const PRESENTED_INTROSPECTED = 2
+const PRESENTED_NAMED = 4
+
 /** The record as checkpointed (plain JSON). */
 export interface CredentialRecord {
   subject: string | null
@@ -61,6 +66,8 @@ export interface CredentialRecord {
   stayed: number | null
   first: RecordedUse
   last: RecordedUse | null
+  /** What the latest accepted presentation presented (absent in checkpoints from before it was kept). */
+  presented?: Presentation | null
 }
 
 /** Whether an event is a use of its credential: an issuance, or a presentation that was not refused. */
@@ -159,20 +166,43 @@ class LastColumns {
   flags: Uint8Array<ArrayBuffer>
   /** Row of the deviations table, or -1: everything else as the first use. */
   side: Int32Array<ArrayBuffer>
+  // The Presentation: the token (its fingerprint mostly the record's first, kept once), Symbols ids, PRESENTED_* bits.
+  fp: TextColumn
+  jti: TextColumn
+  validator: Int32Array<ArrayBuffer>
+  tokenKind: Int32Array<ArrayBuffer>
+  clientId: Int32Array<ArrayBuffer>
+  /** NaN: none. */
+  issuedAt: Float64Array<ArrayBuffer>
+  bits: Uint8Array<ArrayBuffer>
 
-  constructor(arena: TextArena, capacity: number, first: UseColumns) {
+  constructor(arena: TextArena, capacity: number, first: UseColumns, tokenFp: TextColumn) {
     this.id = new TextColumn(arena, capacity)
     this.ip = new TextColumn(arena, capacity).mirrorOf(first.ip)
     this.ts = new Float64Array(capacity)
     this.flags = new Uint8Array(capacity)
     this.side = new Int32Array(capacity).fill(-1)
+    this.fp = new TextColumn(arena, capacity).mirrorOf(tokenFp)
+    this.jti = new TextColumn(arena, capacity)
+    this.validator = new Int32Array(capacity)
+    this.tokenKind = new Int32Array(capacity)
+    this.clientId = new Int32Array(capacity)
+    this.issuedAt = new Float64Array(capacity)
+    this.bits = new Uint8Array(capacity)
   }
 
   grow(capacity: number) {
     this.id.grow(capacity)
     this.ip.grow(capacity)
+    this.fp.grow(capacity)
+    this.jti.grow(capacity)
     this.ts = grown(this.ts, capacity)
     this.flags = grown(this.flags, capacity)
+    this.validator = grown(this.validator, capacity)
+    this.tokenKind = grown(this.tokenKind, capacity)
+    this.clientId = grown(this.clientId, capacity)
+    this.issuedAt = grown(this.issuedAt, capacity)
+    this.bits = grown(this.bits, capacity)
     if (this.side.length < capacity) {
       const side = new Int32Array(Math.max(capacity, this.side.length * 2)).fill(-1)
       side.set(this.side)
@@ -201,6 +231,9 @@ interface Draft {
 }
 
 const sameNumber = (a: number, b: number) => a === b || (a !== a && b !== b)
+
+/** Who judged a presentation: its validator, else the system that logged it. */
+export const validatorOf = (event: AuthEvent): string => event.validator ?? event.source.system
 
 // AS numbers are 32-bit (RFC 6793); the largest is reserved (RFC 7300) and stands for "unknown" here.
 const NO_ASN = 0xffffffff
@@ -235,7 +268,8 @@ export interface CredentialBook {
   readonly symbols: Symbols
 }
 
-export function createCredentialBook(initialCapacity = 1024): CredentialBook {
+/** `lookup` finds the engine's group of a credential key (-1: none), for CredentialContext.other. */
+export function createCredentialBook(initialCapacity = 1024, lookup: (key: string) => number = () => -1): CredentialBook {
   const read = createUseReader()
   const symbols = new Symbols()
   const arena = new TextArena()
@@ -272,7 +306,7 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
   let clientId = new Int32Array(capacity)
   const first = new UseColumns(arena, capacity)
   // The latest use's address is mostly the first's: kept once (TextColumn.mirrorOf).
-  const last = new LastColumns(arena, capacity, first)
+  const last = new LastColumns(arena, capacity, first, tokenFp)
   // Latest uses that differ from their first in more than address, id and time (LastColumns.side).
   const deviations = new UseColumns(arena, 64)
   const freeDeviations: number[] = []
@@ -334,7 +368,8 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
     if (event !== factsOf) { factsOf = event; known = 0 }
     if ((known & 8) === 0) {
       // Mostly the credential's first user agent: compared in place rather than hashed.
-      ua = viewRow >= 0 && symbols.str(first.ua[viewRow]!) === event.user_agent ? first.ua[viewRow]! : symbols.id(event.user_agent)
+      const row = context.row
+      ua = row >= 0 && symbols.str(first.ua[row]!) === event.user_agent ? first.ua[row]! : symbols.id(event.user_agent)
       known |= 8
     }
     return ua
@@ -433,9 +468,56 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
     putDetails(deviations, side, d)
   }
 
+  /** The latest presentation's facts beyond its use, from the event. */
+  function putPresented(row: number, event: AuthEvent) {
+    last.fp.set(row, event.token_fp)
+    last.jti.set(row, event.jti)
+    setSymbol(last.validator, row, symbols.id(validatorOf(event)))
+    setSymbol(last.tokenKind, row, symbols.id(event.token_kind))
+    setSymbol(last.clientId, row, symbols.id(event.client_id))
+    last.issuedAt[row] = event.issued_at ?? Number.NaN
+    last.bits[row] = (event.result === 'OK' ? PRESENTED_OK : 0) | (event.action === 'introspect' ? PRESENTED_INTROSPECTED : 0) | (event.subject ? PRESENTED_NAMED : 0)
+  }
+
+  function putPresentedOf(row: number, p: Presentation) {
+    last.fp.set(row, p.token_fp)
+    last.jti.set(row, p.jti)
+    setSymbol(last.validator, row, symbols.id(p.validator))
+    setSymbol(last.tokenKind, row, symbols.id(p.token_kind))
+    setSymbol(last.clientId, row, symbols.id(p.client_id))
+    last.issuedAt[row] = p.issued_at ?? Number.NaN
+    last.bits[row] = (p.ok ? PRESENTED_OK : 0) | (p.introspected ? PRESENTED_INTROSPECTED : 0) | (p.named ? PRESENTED_NAMED : 0)
+  }
+
+  function readPresented(row: number): Presentation {
+    const bits = last.bits[row]!
+    return {
+      validator: symbols.str(last.validator[row]!), token_fp: last.fp.get(row), jti: last.jti.get(row), token_kind: symbols.str(last.tokenKind[row]!),
+      client_id: symbols.str(last.clientId[row]!), issued_at: orNull(last.issuedAt[row]!), ok: (bits & PRESENTED_OK) !== 0,
+      introspected: (bits & PRESENTED_INTROSPECTED) !== 0, named: (bits & PRESENTED_NAMED) !== 0,
+    }
+  }
+
+  /** Whether the event presents like the row's latest presentation (CredentialContext.likeLastPresentation). */
+  function presentedLike(row: number, event: AuthEvent): boolean {
+    const bits = (event.result === 'OK' ? PRESENTED_OK : 0) | (event.action === 'introspect' ? PRESENTED_INTROSPECTED : 0) | (event.subject ? PRESENTED_NAMED : 0)
+    if (last.bits[row] !== bits || !last.fp.equals(row, event.token_fp) || !last.jti.equals(row, event.jti)) return false
+    if (symbols.str(last.validator[row]!) !== validatorOf(event) || symbols.str(last.tokenKind[row]!) !== (event.token_kind ?? null)) return false
+    if (symbols.str(last.clientId[row]!) !== (event.client_id ?? null) || !sameNumber(last.issuedAt[row]!, event.issued_at ?? Number.NaN)) return false
+    const side = last.side[row]!
+    return (side < 0 ? first.net[row]! : deviations.net[side]!) === networkOf(event)
+  }
+
   function clearLast(row: number) {
     last.id.clear(row)
     last.ip.clear(row)
+    last.fp.clear(row)
+    last.jti.clear(row)
+    setSymbol(last.validator, row, 0)
+    setSymbol(last.tokenKind, row, 0)
+    setSymbol(last.clientId, row, 0)
+    last.issuedAt[row] = Number.NaN
+    last.bits[row] = 0
     const side = last.side[row]!
     if (side >= 0) {
       releaseDeviation(side)
@@ -490,44 +572,61 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
     return !!event.jti || !tokenFp.equals(row, event.token_fp)
   }
 
-  let viewRow = -1
-  let viewKey = ''
-  // The view's unique strings, decoded from the arena on first read (undefined: not yet).
-  let viewSubject: string | null | undefined
-  let viewTokenFp: string | null | undefined
-  let viewToken: string | null | undefined
-  const context: CredentialContext = {
-    get key() { return viewKey },
-    get subject() { return viewRow < 0 ? null : viewSubject === undefined ? (viewSubject = subject.get(viewRow)) : viewSubject },
-    get tokenFp() { return viewRow < 0 ? null : viewTokenFp === undefined ? (viewTokenFp = tokenFp.get(viewRow)) : viewTokenFp },
-    get token() { return viewRow < 0 ? null : viewToken === undefined ? (viewToken = tokenOf(viewRow)) : viewToken },
-    isFirstToken(event) {
-      const row = viewRow
+  /** A read-only view of one row (CredentialContext); the book has two: the event's credential's and `other`'s. */
+  class View implements CredentialContext {
+    row = -1
+    key = ''
+    // The row's unique strings, decoded from the arena on first read (undefined: not yet).
+    private subjectText: string | null | undefined
+    private tokenFpText: string | null | undefined
+    private tokenText: string | null | undefined
+
+    at(row: number, key: string): this {
+      this.row = row
+      this.key = key
+      this.subjectText = this.tokenFpText = this.tokenText = undefined
+      return this
+    }
+
+    get subject() { return this.row < 0 ? null : this.subjectText === undefined ? (this.subjectText = subject.get(this.row)) : this.subjectText }
+    get tokenFp() { return this.row < 0 ? null : this.tokenFpText === undefined ? (this.tokenFpText = tokenFp.get(this.row)) : this.tokenFpText }
+    get token() { return this.row < 0 ? null : this.tokenText === undefined ? (this.tokenText = tokenOf(this.row)) : this.tokenText }
+    isFirstToken(event: AuthEvent) {
+      const row = this.row
       if (row < 0 || (token.isNull(row) && tokenFp.isNull(row))) return !event.jti && !event.token_fp
       if (!token.isNull(row)) return !!event.jti && token.equals(row, tokenKeyOf(event))
       return !event.jti && event.token_fp != null && tokenFp.equals(row, event.token_fp)
-    },
-    get tokenKind() { return viewRow < 0 ? null : symbols.str(tokenKind[viewRow]!) },
-    get clientId() { return viewRow < 0 ? null : symbols.str(clientId[viewRow]!) },
-    get uses() { return viewRow < 0 ? 0 : uses[viewRow]! },
-    get changed() { return viewRow < 0 ? 0 : changed[viewRow]! & ~ISSUED },
-    get issued() { return viewRow < 0 ? false : (changed[viewRow]! & ISSUED) !== 0 },
-    get firstTs() { return viewRow < 0 ? Number.NaN : first.ts[viewRow]! },
-    get lastTs() { return viewRow < 0 || last.id.isNull(viewRow) ? Number.NaN : last.ts[viewRow]! },
-    get seenTs() { return viewRow < 0 ? Number.NaN : seen[viewRow]! },
-    get stayedUntil() { return viewRow < 0 ? Number.NaN : stayed[viewRow]! },
-    get firstNetwork() { return viewRow < 0 ? null : symbols.str(first.net[viewRow]!) },
-    get firstClient() { return viewRow < 0 ? null : symbols.str(first.client[viewRow]!) },
-    get firstFlags() { return viewRow < 0 ? 0 : first.flags[viewRow]! },
-    get firstLat() { return viewRow < 0 ? Number.NaN : first.lat[viewRow]! },
-    get firstLon() { return viewRow < 0 ? Number.NaN : first.lon[viewRow]! },
-    first() { return viewRow < 0 ? null : first.read(viewRow, symbols) },
-    last() { return viewRow < 0 || last.id.isNull(viewRow) ? null : readLast(viewRow) },
-    get eventNetwork() { return symbols.str(networkOf(current!)) },
-    get eventClient() { return symbols.str(clientFor(current!)) },
-    get eventPlace() { return symbols.str(placeFor(current!)) },
-    get eventUserAgent() { return symbols.str(userAgentFor(current!)) },
+    }
+    get tokenKind() { return this.row < 0 ? null : symbols.str(tokenKind[this.row]!) }
+    get clientId() { return this.row < 0 ? null : symbols.str(clientId[this.row]!) }
+    get uses() { return this.row < 0 ? 0 : uses[this.row]! }
+    get changed() { return this.row < 0 ? 0 : changed[this.row]! & ~ISSUED }
+    get issued() { return this.row < 0 ? false : (changed[this.row]! & ISSUED) !== 0 }
+    get firstTs() { return this.row < 0 ? Number.NaN : first.ts[this.row]! }
+    get lastTs() { return this.row < 0 || last.id.isNull(this.row) ? Number.NaN : last.ts[this.row]! }
+    get seenTs() { return this.row < 0 ? Number.NaN : seen[this.row]! }
+    get stayedUntil() { return this.row < 0 ? Number.NaN : stayed[this.row]! }
+    get firstNetwork() { return this.row < 0 ? null : symbols.str(first.net[this.row]!) }
+    get firstClient() { return this.row < 0 ? null : symbols.str(first.client[this.row]!) }
+    get firstFlags() { return this.row < 0 ? 0 : first.flags[this.row]! }
+    get firstLat() { return this.row < 0 ? Number.NaN : first.lat[this.row]! }
+    get firstLon() { return this.row < 0 ? Number.NaN : first.lon[this.row]! }
+    first() { return this.row < 0 ? null : first.read(this.row, symbols) }
+    last() { return this.row < 0 || last.id.isNull(this.row) ? null : readLast(this.row) }
+    lastPresentation() { return this.row < 0 || last.id.isNull(this.row) ? null : readPresented(this.row) }
+    likeLastPresentation(event: AuthEvent) { return this.row >= 0 && !last.id.isNull(this.row) && presentedLike(this.row, event) }
+    other(key: string): CredentialContext | null {
+      const g = lookup(key)
+      const row = g < 0 ? -1 : rowOf(g)
+      return row < 0 ? null : otherView.at(row, key)
+    }
+    get eventNetwork() { return symbols.str(networkOf(current!)) }
+    get eventClient() { return symbols.str(clientFor(current!)) }
+    get eventPlace() { return symbols.str(placeFor(current!)) }
+    get eventUserAgent() { return symbols.str(userAgentFor(current!)) }
   }
+  const context = new View()
+  const otherView = new View()
 
   return {
     get size() {
@@ -549,8 +648,10 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
         seen[row] = event.ts
         stayed[row] = isLocatable(event) ? event.ts : Number.NaN
         putFirst(row, draftOf(event, row))
-        if (event.kind === 'VALIDATE') putLast(row, draft)
-        else clearLast(row)
+        if (event.kind === 'VALIDATE') {
+          putLast(row, draft)
+          putPresented(row, event)
+        } else clearLast(row)
         uses[row] = 1
         return
       }
@@ -581,7 +682,10 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
       if (earliest || latest) {
         draftOf(event, row)
         if (earliest) putFirst(row, draft)
-        if (latest) putLast(row, draft)
+        if (latest) {
+          putLast(row, draft)
+          putPresented(row, event)
+        }
       }
     },
     forget(g) {
@@ -590,13 +694,13 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
       rows[g] = -1
       free.push(row)
       size--
+      // The latest use first: it may refer to the first's address and device, and the first token.
+      clearLast(row)
       subject.clear(row)
       tokenFp.clear(row)
       token.clear(row)
       setSymbol(tokenKind, row, 0)
       setSymbol(clientId, row, 0)
-      // The latest use first: it may refer to the first's address and device.
-      clearLast(row)
       first.clear(row, symbols)
     },
     view(g, key, event) {
@@ -606,10 +710,7 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
         factsOf = null
       }
       current = event
-      viewRow = g < 0 ? -1 : rowOf(g)
-      viewKey = key
-      viewSubject = viewTokenFp = viewToken = undefined
-      return context
+      return context.at(g < 0 ? -1 : rowOf(g), key)
     },
     toJSON(g) {
       const row = rowOf(g)
@@ -618,6 +719,7 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
         changed: changed[row]!, seen: seen[row]!, stayed: orNull(stayed[row]!), first: first.read(row, symbols), last: last.id.isNull(row) ? null : readLast(row),
       }
       if (!token.isNull(row)) r.token = token.get(row)
+      if (r.last !== null) r.presented = readPresented(row)
       return r
     },
     restore(g, r) {
@@ -634,7 +736,11 @@ export function createCredentialBook(initialCapacity = 1024): CredentialBook {
       // The latest use is cleared first, so the first use's details are not saved for it on the way.
       clearLast(row)
       putFirst(row, draftOfUse(r.first))
-      if (r.last !== null) putLast(row, draftOfUse(r.last))
+      if (r.last !== null) {
+        putLast(row, draftOfUse(r.last))
+        // A checkpoint from before presentations were kept: an accepted one, to the validator unknown.
+        putPresentedOf(row, r.presented ?? { validator: null, token_fp: null, jti: null, token_kind: null, client_id: null, issued_at: null, ok: false, introspected: false, named: false })
+      }
     },
   }
 }

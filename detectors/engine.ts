@@ -101,7 +101,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
   let dirty = new Int32Array(capacity)
   const free: number[] = []
   let groups = 0
-  const book = createCredentialBook(capacity)
+  const book = createCredentialBook(capacity, (key) => index.get(key))
   const frozen = new BlobStore()
   const codec = new StateCodec(book.symbols)
   // The hot groups (those with a list of states), for CLOCK: `ring` visits them in turn, `used` is set by every

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createDetectionEngine } from './engine.js'
 import { datacenter, eventBuilder, MIN, pythonRequests, runAcrossRestart, runDetector, SEC } from './fixtures.js'
-import { createRevokedAcceptedDetector, DEFAULT_REVOKED_ACCEPTED } from './revoked-accepted.js'
+import { createRevokedAcceptedDetector, DEFAULT_REVOKED_ACCEPTED, type RevokedAcceptedState } from './revoked-accepted.js'
 
 const run = (events: Parameters<typeof runDetector>[1], config = DEFAULT_REVOKED_ACCEPTED) => runDetector(createRevokedAcceptedDetector(config) as never, events)
 const logout = { kind: 'REVOKE' as const, action: 'logout', revoke_scope: 'session' as const, validator: null, result: null }
@@ -137,4 +137,54 @@ test('a state checkpointed when first-seen maps were objects is read and matched
   assert.deepEqual(ds, after.flatMap((e) => original.process(e)))
   assert.equal(ds.length, 1)
   assert.equal(ds[0]!.confirmed, true)
+})
+
+/** The detector's states after a history, by slot. */
+function statesAfter(events: Parameters<typeof runDetector>[1]): Map<string, RevokedAcceptedState> {
+  const engine = createDetectionEngine([createRevokedAcceptedDetector() as never], { latenessMs: 10 * MIN, sweepEveryMs: MIN })
+  events.forEach((e) => engine.process(e))
+  const out = new Map<string, RevokedAcceptedState>()
+  for (const { key, state } of engine.takeChanges()) if (key.startsWith('revoked_accepted|') && state) out.set(key.slice('revoked_accepted|'.length), state as RevokedAcceptedState)
+  return out
+}
+
+test("a quiet user's accepted presentations are left to the credential record: no bucket is kept", () => {
+  const event = eventBuilder()
+  const quiet = [event({ ts: 0, kind: 'ISSUE', action: 'login', validator: null, result: null }), ...[1, 2, 3].map((m) => event({ ts: m * MIN }))]
+  assert.deepEqual(statesAfter(quiet).get('u:u1')!.buckets, [])
+  // A refusal, or a presentation the session's record does not take as its latest (an older one arriving
+  // late), is kept as before.
+  const kept = statesAfter([...quiet, event({ ts: 4 * MIN, result: 'REVOKED' }), event({ ts: 30 * SEC, validator: 'edge-9' })]).get('u:u1')!.buckets
+  assert.deepEqual(kept.map((b) => [b.validator, b.ok]).sort(), [['edge-1', false], ['edge-9', true]])
+})
+
+test('a presentation the record no longer shows as its latest (another network took its place) is still matched by a late revocation', () => {
+  const event = eventBuilder()
+  const history = [
+    event({ ts: 0, kind: 'ISSUE', action: 'login', validator: null, result: null }),
+    event({ ts: MIN }),
+    // The thief, then the owner again: the record's latest is the owner's.
+    event({ ts: 4 * MIN, ...datacenter, ...pythonRequests }),
+    event({ ts: 5 * MIN }),
+    // The logout, at 2 minutes, reaches the detector last.
+    event({ ts: 2 * MIN, ...logout }),
+  ]
+  const ds = run(history)
+  assert.equal(ds.length, 1)
+  assert.equal(ds[0]!.first_malicious_ts, 4 * MIN, "the thief's presentation is blamed, not the owner's later one")
+  assert.equal(ds[0]!.confirmed, true)
+  assert.ok(ds[0]!.evidence.ips.includes('167.99.1.2'))
+  assert.deepEqual(statesAfter(history.slice(0, 4)).get('u:u1')!.buckets.map((b) => b.net), ['org:comcast cable', 'org:digitalocean'])
+})
+
+test("a user-wide revocation arriving late finds each session's latest presentation in its record", () => {
+  const event = eventBuilder()
+  const ds = run([
+    event({ ts: 0, session_id: 'sA', token_fp: 'tA', kind: 'ISSUE', action: 'login', validator: null, result: null }),
+    event({ ts: 0, session_id: 'sB', token_fp: 'tB', kind: 'ISSUE', action: 'login', validator: null, result: null }),
+    event({ ts: 4 * MIN, session_id: 'sA', token_fp: 'tA', ...datacenter }),
+    event({ ts: 5 * MIN, session_id: 'sB', token_fp: 'tB' }),
+    event({ ts: MIN, session_id: null, token_fp: null, kind: 'REVOKE', action: 'admin_revoke', revoke_scope: 'user', validator: null, result: null }),
+  ])
+  assert.deepEqual(ds.map((d) => [d.session_id, d.severity, d.first_malicious_ts]), [['sA', 'page', 4 * MIN], ['sB', 'ticket', 5 * MIN]])
 })

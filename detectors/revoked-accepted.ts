@@ -9,11 +9,17 @@
 // in exactly one slot, so a revocation is matched once per credential: one finding.
 //
 // Presentations are kept for a while as compact per-validator buckets, because a revocation can arrive after
-// the validation it invalidates (IdP logs lag gateway logs by minutes).
+// the validation it invalidates (IdP logs lag gateway logs by minutes). Most of a user's presentations are
+// already in the engine's record of their credential, which keeps the latest accepted one with what it
+// presented and to whom (CredentialContext.lastPresentation): an accepted presentation naming its subject is
+// left to the record, and becomes a bucket here only when a different one takes its place there (another
+// token, validator or network). A revocation is matched against the buckets and, for each of the user's
+// credentials, the record's latest presentation. A quiet user keeps no bucket at all.
 import type { AuthEvent, RevokeScope } from '../schemas/model.js'
-import { clientOf, credentialKey, createUseReader, evidenceOf, overwriteUse, placeOf, roundScore, type Use } from './signals.js'
+import { clientOf, credentialKey, createUseReader, evidenceOf, overwriteUse, placeOf, plainUse, roundScore, type Use } from './signals.js'
 import { appended, createInterner } from './compact.js'
-import { NO_FINDINGS, NO_SLOTS, severityFor, type CredentialContext, type Detector, type Finding, type StepResult } from './types.js'
+import { validatorOf } from './credential-book.js'
+import { NO_FINDINGS, NO_SLOTS, severityFor, type CredentialContext, type Detector, type Finding, type Presentation, type RecordedUse, type StepResult } from './types.js'
 
 export interface RevokedAcceptedConfig {
   /** Time a revocation may take to reach validators (caches, introspection caches, edge replication). */
@@ -229,6 +235,8 @@ export function createRevokedAcceptedDetector(config: RevokedAcceptedConfig = DE
       if (event.kind !== 'REVOKE' && event.kind !== 'ISSUE' && !cred) return { state, findings: NO_FINDINGS }
       const s: RevokedAcceptedState = state ?? { subject: null, revocations: NO_REVOCATIONS, buckets: [], nets: [], clients: [], creds: [], last: 0 }
       if (!Array.isArray(s.creds)) upgrade(s)
+      // Buckets kept until now are those newer than this; the records' latest presentations are held to it too.
+      const horizon = s.last - config.lateRevokeMs
       // A user's slot is named by the subject (subjectOf): only other slots keep one.
       if (!slot.startsWith('u:')) s.subject ??= event.subject ?? null
       if (event.ts > s.last) s.last = event.ts
@@ -245,7 +253,7 @@ export function createRevokedAcceptedDetector(config: RevokedAcceptedConfig = DE
         // The owner asked for the revocation from here: this network and client are theirs.
         s.nets = rememberFirst(s.nets, use.net, event.ts, config.maxNetworks)
         s.clients = rememberFirst(s.clients, use.client, event.ts, config.maxNetworks)
-        violations = match(rev, s.buckets, s)
+        violations = match(rev, withRecorded(s, slot, context, horizon), s)
       } else if (event.kind === 'ISSUE') {
         if (cred && event.action === 'login') {
           // A fresh login after a user-wide revocation is a new credential even when the server kept the id.
@@ -265,8 +273,11 @@ export function createRevokedAcceptedDetector(config: RevokedAcceptedConfig = DE
           s.nets = rememberFirst(s.nets, net, event.ts, config.maxNetworks)
           s.clients = rememberFirst(s.clients, client, event.ts, config.maxNetworks)
         }
-        const b = record(s, event, cred!, net, client, context, config, intern)
-        for (const rev of s.revocations) {
+        const b = leftToRecord(s, event, slot, cred!, context)
+          ? recordedAsLatest(s, event, slot, cred!, net, client, context!, config, intern)
+          : record(s, event, cred!, net, client, context, config, intern)
+        // null: no revocation to match it against.
+        if (b !== null) for (const rev of s.revocations) {
           const v = matchPresentation(rev, b, s, event.ts, event.event_id)
           if (v) {
             violations ??= []
@@ -296,6 +307,84 @@ export function createRevokedAcceptedDetector(config: RevokedAcceptedConfig = DE
     },
   }
 }
+
+/**
+ * Whether a presentation is left to the engine's record of its credential: an accepted one in the user's slot
+ * that becomes the record's latest (events within the lateness may arrive out of order), of a credential the
+ * record knows as this user's.
+ */
+function leftToRecord(s: RevokedAcceptedState, event: AuthEvent, slot: string, cred: string, context: CredentialContext | undefined): boolean {
+  return context !== undefined && context.key === cred && event.result === 'OK' && slot.startsWith('u:') && !(event.ts < context.lastTs) &&
+    context.subject === subjectOf(s, slot)
+}
+
+/** The record's latest presentation when it stands for a presentation of this user's slot (leftToRecord). */
+function recordedLatest(context: CredentialContext, s: RevokedAcceptedState, slot: string): { use: RecordedUse; presented: Presentation } | null {
+  const presented = context.lastPresentation()
+  if (presented === null || !presented.ok || !presented.named || context.subject !== subjectOf(s, slot)) return null
+  return { use: context.last()!, presented }
+}
+
+/**
+ * A presentation left to the record (leftToRecord). The record's latest presentation, which it replaces there,
+ * becomes a bucket unless it is like this one. Returns this presentation as a bucket that is not kept, for
+ * matching against revocations already known (none: null).
+ */
+function recordedAsLatest(
+  s: RevokedAcceptedState, event: AuthEvent, slot: string, cred: string, net: string | null, client: string | null, context: CredentialContext,
+  config: RevokedAcceptedConfig, intern: (s: string | null | undefined) => string | null,
+): Bucket | null {
+  if (!context.likeLastPresentation(event)) {
+    const latest = recordedLatest(context, s, slot)
+    if (latest !== null) keep(s, bucketOf(cred, latest.use, latest.presented, intern), config)
+  }
+  if (s.revocations.length === 0) return null
+  return {
+    cred, session_id: event.session_id ?? null, token_fp: event.token_fp ?? null, jti: event.jti ?? null, validator: intern(validatorOf(event))!, ok: true, net, client,
+    stateless: isStateless(event.token_kind, event.action === 'introspect'), issued_at: event.issued_at ?? null, client_id: intern(event.client_id),
+    first: event.ts, first_id: event.event_id, last: event.ts, use: useOf(event, net, client, context),
+  }
+}
+
+/** A recorded presentation as a bucket of its own. */
+function bucketOf(cred: string, use: RecordedUse, p: Presentation, intern: (s: string | null | undefined) => string | null): Bucket {
+  return {
+    cred, session_id: cred.startsWith('s:') ? cred.slice(2) : null, token_fp: p.token_fp, jti: p.jti, validator: intern(p.validator)!, ok: p.ok, net: use.net,
+    client: use.client, stateless: isStateless(p.token_kind, p.introspected), issued_at: p.issued_at, client_id: intern(p.client_id),
+    first: use.ts, first_id: use.id, last: use.ts, use: plainUse(use),
+  }
+}
+
+/** The buckets, and the records' latest presentations of the user's credentials not older than `horizon`. */
+function withRecorded(s: RevokedAcceptedState, slot: string, context: CredentialContext | undefined, horizon: number): Bucket[] {
+  if (context === undefined || !slot.startsWith('u:')) return s.buckets
+  const out = s.buckets.slice()
+  for (let i = 0; i < s.creds.length; i += 2) {
+    const cred = s.creds[i] as string
+    const record = context.other(cred)
+    const latest = record && recordedLatest(record, s, slot)
+    if (latest && latest.use.ts >= horizon) out.push(bucketOf(cred, latest.use, latest.presented, (x) => x ?? null))
+  }
+  return out
+}
+
+/** Adds a bucket, merged into the one of the same presentations if there is one (as `record` does). */
+function keep(s: RevokedAcceptedState, c: Bucket, config: RevokedAcceptedConfig): void {
+  for (const b of s.buckets) {
+    if (b.ok !== c.ok || b.stateless !== c.stateless || b.session_id !== c.session_id || b.token_fp !== c.token_fp || b.jti !== c.jti || b.net !== c.net || b.validator !== c.validator) continue
+    if (c.first < b.first) { b.first = c.first; b.first_id = c.first_id }
+    if (c.last >= b.last) { b.last = c.last; b.use = c.use }
+    return
+  }
+  s.buckets = appended(s.buckets, c)
+  if (s.buckets.length > config.maxBuckets) {
+    s.buckets.sort((x, y) => y.last - x.last)
+    s.buckets.length = config.maxBuckets
+  }
+}
+
+/** A self-contained access or ID token checked locally (see sessionRevokesAccessTokens). */
+const isStateless = (kind: string | null | undefined, introspected: boolean) => (kind === 'access' || kind === 'id') && !introspected
 
 /** The one slot a presentation (or an ISSUE) is recorded in. */
 function presentationSlot(event: AuthEvent): string | null {
@@ -328,9 +417,9 @@ function record(
   s: RevokedAcceptedState, event: AuthEvent, cred: string, net: string | null, client: string | null, context: CredentialContext | undefined,
   config: RevokedAcceptedConfig, intern: (s: string | null | undefined) => string | null,
 ): Bucket {
-  const validator = event.validator ?? event.source.system
+  const validator = validatorOf(event)
   const ok = event.result === 'OK'
-  const stateless = (event.token_kind === 'access' || event.token_kind === 'id') && event.action !== 'introspect'
+  const stateless = isStateless(event.token_kind, event.action === 'introspect')
   const sid = event.session_id ?? null
   const fp = event.token_fp ?? null
   const jti = event.jti ?? null

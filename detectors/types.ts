@@ -117,6 +117,21 @@ export interface CredentialContext {
   /** The latest accepted presentation (VALIDATE) by event time; null when none yet. */
   last(): RecordedUse | null
   /**
+   * What the latest accepted presentation (`last()`) presented, to whom, and how it was judged; null when there
+   * is none yet. A fresh object on each call.
+   */
+  lastPresentation(): Presentation | null
+  /**
+   * Whether `event`, a presentation, is like the latest accepted one in all a Presentation says and in its
+   * network (signals.ts name): compared in place. False when there is none.
+   */
+  likeLastPresentation(event: AuthEvent): boolean
+  /**
+   * The record of another credential (by credentialKey), read-only, or null when there is none. The view is
+   * valid until the next call of `other` (of any view) and during the step only; it has no event facts.
+   */
+  other(key: string): CredentialContext | null
+  /**
    * The current event's network, client, place (signals.ts names) and user agent, computed once per event for
    * all, each as one instance shared by every holder of the same value: a detector keeping one keeps no copy.
    */
@@ -124,6 +139,22 @@ export interface CredentialContext {
   readonly eventClient: string | null
   readonly eventPlace: string | null
   readonly eventUserAgent: string | null
+}
+
+/** The facts of an accepted presentation the credential record keeps beside its use (CredentialContext.last). */
+export interface Presentation {
+  validator: string | null
+  token_fp: string | null
+  jti: string | null
+  token_kind: string | null
+  client_id: string | null
+  issued_at: number | null
+  /** result was 'OK' (the record also counts presentations with no result as accepted). */
+  ok: boolean
+  /** action was 'introspect': the validator asked the IdP. */
+  introspected: boolean
+  /** The presentation named its subject. */
+  named: boolean
 }
 
 /** A use as the credential record keeps it: a signals.ts Use and what detectors judge addresses by. */
