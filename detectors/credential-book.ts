@@ -470,7 +470,7 @@ export function createCredentialBook(initialCapacity = 1024, lookup: (key: strin
 
   /** The latest presentation's facts beyond its use, from the event. */
   function putPresented(row: number, event: AuthEvent) {
-    last.fp.set(row, event.token_fp)
+    putPresentedFp(row, event.token_fp)
     last.jti.set(row, event.jti)
     setSymbol(last.validator, row, symbols.id(validatorOf(event)))
     setSymbol(last.tokenKind, row, symbols.id(event.token_kind))
@@ -479,8 +479,14 @@ export function createCredentialBook(initialCapacity = 1024, lookup: (key: strin
     last.bits[row] = (event.result === 'OK' ? PRESENTED_OK : 0) | (event.action === 'introspect' ? PRESENTED_INTROSPECTED : 0) | (event.subject ? PRESENTED_NAMED : 0)
   }
 
+  /** The presented token's fingerprint, kept once when it is the record's first token's (the usual case). */
+  function putPresentedFp(row: number, fp: string | null | undefined) {
+    if (fp != null && tokenFp.equals(row, fp)) last.fp.setSame(row)
+    else last.fp.set(row, fp)
+  }
+
   function putPresentedOf(row: number, p: Presentation) {
-    last.fp.set(row, p.token_fp)
+    putPresentedFp(row, p.token_fp)
     last.jti.set(row, p.jti)
     setSymbol(last.validator, row, symbols.id(p.validator))
     setSymbol(last.tokenKind, row, symbols.id(p.token_kind))
