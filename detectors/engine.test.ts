@@ -179,3 +179,36 @@ test('a step can read its own detector\'s state of another slot, and only read i
   e.process({ ...ev('c', 2 * MIN, 's1', 1), action: 'request' })
   assert.deepEqual(seen, ['undefined', '1', '1'], 'nothing learned yet; then the login, learned before the session step')
 })
+
+test('credential records of cold sessions are frozen with their group and read back unchanged, by their own events and by other()', () => {
+  // Keeps no state: every frozen group is a record alone. Notes what each step sees of the records.
+  const seen: unknown[] = []
+  const probe: Detector<never> = {
+    name: 'probe',
+    slots: () => ['x'],
+    step: (state, event, _slot, context) => {
+      const other = context!.other('s:s' + ((Number(event.session_id!.slice(1)) + 1) % 40))
+      seen.push([context!.uses, context!.first()?.id, context!.last()?.id, context!.lastPresentation(), context!.changed, other?.lastTs, other?.lastPresentation()])
+      return { state, findings: NO_FINDINGS }
+    },
+    expiry: () => 0,
+  }
+  const history: AuthEvent[] = []
+  for (let round = 0; round < 4; round++) {
+    for (let s = 0; s < 40; s++) history.push({ ...ev(`e${round}-${s}`, (round * 40 + s) * 1000, 's' + s, round === 2 && s % 7 === 0 ? 99 : s), validator: `edge-${round}` })
+  }
+  const run = (hotGroups: number) => {
+    seen.length = 0
+    const e = createDetectionEngine([probe as Detector<unknown>], { latenessMs: 5 * MIN, sweepEveryMs: MIN, hotGroups })
+    for (const event of history) e.process(event)
+    return { seen: structuredClone(seen), credentials: e.credentials, frozen: e.frozen, changes: e.takeChanges().sort((a, b) => (a.key < b.key ? -1 : 1)) }
+  }
+  const objects = run(Number.POSITIVE_INFINITY)
+  const frozen = run(3)
+  assert.equal(objects.frozen, 0)
+  assert.ok(frozen.frozen > 30, `records were frozen (${frozen.frozen} groups)`)
+  assert.equal(frozen.credentials, 40)
+  assert.deepStrictEqual(frozen.seen, objects.seen)
+  assert.deepStrictEqual(frozen.changes, objects.changes, 'a checkpoint reads frozen records as they are')
+  assert.ok(objects.seen.some((s) => (s as unknown[])[6] !== undefined), 'other() found records')
+})

@@ -64,6 +64,7 @@ const NO_DETECTIONS: readonly Detection[] = Object.freeze([])
 /** Checkpoint key prefix of the engine's credential records (not a detector's). */
 const CONTEXT = 'context'
 const NOT_FILED = Number.NaN
+const NO_STATES: readonly unknown[] = Object.freeze([])
 
 /**
  * Layout. Every slot name ('s:<session>', 'u:<subject>', …) is a *group*: a small integer index, reused after
@@ -99,9 +100,17 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
   let filed = new Float64Array(capacity).fill(NOT_FILED)
   /** Detectors (bits 0–29) and the record (bit 30) changed since takeChanges; non-zero: in `changed`. */
   let dirty = new Int32Array(capacity)
+  /** 1: the group's credential record is in its frozen bytes, not in the book. */
+  let recordFrozen = new Uint8Array(capacity)
+  let frozenRecords = 0
   const free: number[] = []
   let groups = 0
-  const book = createCredentialBook(capacity, (key) => index.get(key))
+  // Another credential's record, read by a step (CredentialContext.other): thawed if frozen.
+  const book = createCredentialBook(capacity, (key) => {
+    const g = index.get(key)
+    if (g >= 0 && recordFrozen[g] === 1) thaw(g)
+    return g
+  })
   const frozen = new BlobStore()
   const codec = new StateCodec(book.symbols)
   // The hot groups (those with a list of states), for CLOCK: `ring` visits them in turn, `used` is set by every
@@ -144,6 +153,9 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
     const r = new Uint8Array(capacity)
     r.set(inRing)
     inRing = r
+    const f2 = new Uint8Array(capacity)
+    f2.set(recordFrozen)
+    recordFrozen = f2
   }
 
   function touch(g: number) {
@@ -190,11 +202,17 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
     }
   }
 
-  /** The group's states as bytes: a header of (detector, expiry) pairs for the sweep, then the states. */
+  /**
+   * The group's states and credential record as bytes: a header for the sweep (whether there is a record and its
+   * expiry, then (detector, expiry) pairs), then the states, then the record (as checkpointed).
+   */
   function freeze(g: number) {
-    const list = states[g] as unknown[]
+    const list = (states[g] as unknown[] | undefined) ?? NO_STATES
+    const record = book.has(g)
     // States often repeat their slot's name ('u:<subject>' holds the subject): it is known to both sides.
     codec.begin(namesOf(g))
+    codec.byte(record ? 1 : 0)
+    if (record) codec.write(book.seenTs(g) + contextTtlMs)
     codec.varint(list.length / 2)
     for (let i = 0; i < list.length; i += 2) {
       codec.byte(list[i] as number)
@@ -202,6 +220,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
     }
     try {
       for (let i = 1; i < list.length; i += 2) codec.write(list[i])
+      if (record) codec.write(book.toJSON(g))
     } catch (e) {
       if (!(e instanceof Unfreezable)) throw e
       // Not plain JSON data (a detector's bug, or a string UTF-8 cannot carry): it stays an object.
@@ -210,12 +229,23 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
       return
     }
     states[g] = frozen.put(codec.finish())
+    if (record) {
+      // The bytes hold the record's strings now; its row goes back to the book.
+      book.forget(g)
+      recordFrozen[g] = 1
+      frozenRecords++
+    }
     untrack(g)
   }
 
-  /** A frozen group's list of states; `release` when its bytes are about to be dropped. */
+  /** The record a decodeGroup found in the bytes (null: none). */
+  let decodedRecord: CredentialRecord | null = null
+
+  /** A frozen group's list of states, and its record in decodedRecord; `release` when its bytes are about to be dropped. */
   function decodeGroup(g: number, h: number, release: boolean): unknown[] {
     codec.open(frozen.bufferOf(h), frozen.start(h), frozen.stop(h), release, namesOf(g))
+    const record = codec.readByte() === 1
+    if (record) codec.read()
     const n = codec.readVarint()
     const list = new Array<unknown>(2 * n)
     for (let i = 0; i < n; i++) {
@@ -223,13 +253,14 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
       codec.read()
     }
     for (let i = 0; i < n; i++) list[2 * i + 1] = codec.read()
+    decodedRecord = record ? (codec.read() as CredentialRecord) : null
     return list
   }
 
-  /** The earliest expiry among a frozen group's states, from its header. */
+  /** The earliest expiry among a frozen group's states and record, from its header. */
   function frozenExpiry(h: number): number {
     codec.open(frozen.bufferOf(h), frozen.start(h), frozen.stop(h), false)
-    let next = Number.POSITIVE_INFINITY
+    let next = codec.readByte() === 1 ? (codec.read() as number) : Number.POSITIVE_INFINITY
     for (let n = codec.readVarint(); n > 0; n--) {
       codec.readByte()
       next = Math.min(next, codec.read() as number)
@@ -243,13 +274,18 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
     return name.length > 2 && name.charCodeAt(1) === 58 ? [name, name.slice(2)] : [name]
   }
 
-  function thaw(g: number): unknown[] {
+  function thaw(g: number): unknown[] | undefined {
     const h = states[g] as number
     const list = decodeGroup(g, h, true)
     frozen.drop(h)
-    states[g] = list
+    states[g] = list.length === 0 ? undefined : list
+    if (decodedRecord !== null) {
+      book.restore(g, decodedRecord)
+      recordFrozen[g] = 0
+      frozenRecords--
+    }
     touch(g)
-    return list
+    return states[g] as unknown[] | undefined
   }
 
   /** The group's list of states, thawed if frozen. */
@@ -321,7 +357,8 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
     const list = listOf(g)!
     if (list.length === 2) {
       states[g] = undefined
-      untrack(g)
+      // A group with a record stays hot: the record is frozen with it.
+      if (!book.has(g)) untrack(g)
     } else {
       const kept = new Array<unknown>(list.length - 2)
       let k = 0
@@ -431,7 +468,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
       return size
     },
     get credentials() {
-      return book.size
+      return book.size + frozenRecords
     },
     get frozen() {
       return frozen.count
@@ -448,6 +485,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
       seen = 0
       const credential = credentialKey(event)
       let cg = credential === null ? -1 : groupOf(credential)
+      if (cg >= 0 && recordFrozen[cg] === 1) thaw(cg)
       // A record past its time is gone, as if swept.
       if (cg >= 0 && filed[cg]! <= sweptBucket + 1 && book.has(cg) && recordDue(cg)) {
         book.forget(cg)
@@ -506,6 +544,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
         if (cg < 0) cg = create(credential)
         book.record(cg, event)
         file(cg, book.seenTs(cg) + contextTtlMs)
+        touch(cg)
         if (track) mark(cg, RECORD_BIT)
       }
       if (hot > budget.perEngine) freezeColdest()
@@ -523,7 +562,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
         const name = index.name(g)
         // Read only: a frozen group stays frozen, and is decoded once for all its changed states.
         const held = states[g]
-        const list = typeof held !== 'number' ? held : (bits & ~RECORD_BIT) !== 0 ? decodeGroup(g, held, false) : undefined
+        const list = typeof held !== 'number' ? held : (bits & ~RECORD_BIT) !== 0 || recordFrozen[g] === 1 ? decodeGroup(g, held, false) : undefined
         for (let d = 0; d < n; d++) {
           if ((bits & (1 << d)) === 0) continue
           const key = detectors[d]!.name + '|' + name
@@ -531,7 +570,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
         }
         if ((bits & RECORD_BIT) !== 0) {
           const key = CONTEXT + '|' + name
-          out.set(key, { key, state: book.has(g) ? book.toJSON(g) : undefined })
+          out.set(key, { key, state: book.has(g) ? book.toJSON(g) : recordFrozen[g] === 1 && typeof held === 'number' ? decodedRecord! : undefined })
         }
         dirty[g] = 0
       }
@@ -547,12 +586,15 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
         if (d === undefined) continue
         const name = key.slice(bar + 1)
         let g = index.get(name)
+        // Restored into objects, frozen again past the allowance at the end.
+        if (g >= 0 && typeof states[g] === 'number') thaw(g)
         if (state !== undefined) {
           if (g < 0) g = create(name)
           if (d >= 0) put(g, d, state, false)
           else {
             book.restore(g, state as CredentialRecord)
             file(g, book.seenTs(g) + contextTtlMs)
+            touch(g)
           }
         } else if (g >= 0) {
           if (d >= 0 && stateOf(g, d) !== undefined) drop(g, d, false)

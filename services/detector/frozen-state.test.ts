@@ -54,6 +54,7 @@ test('freezing idle state changes no detection and no checkpoint', async () => {
     assert.equal(objects.frozen, 0)
     assert.ok(frozen.frozen > 0, `hotGroups ${hot}: groups were frozen`)
     assert.equal(frozen.size, objects.size)
+    assert.equal(frozen.credentials, objects.credentials, 'credential records frozen with their groups are still counted')
     // A checkpoint reads frozen groups without thawing them, and sees the same states.
     const before = frozen.frozen
     assert.deepStrictEqual(byKey(frozen.takeChanges()), byKey(objects.takeChanges()))
@@ -65,6 +66,7 @@ test('freezing idle state changes no detection and no checkpoint', async () => {
     objects.process(later)
     frozen.process(later)
     assert.equal(frozen.size, objects.size)
+    assert.equal(frozen.credentials, objects.credentials, 'frozen records are evicted on time')
     assert.ok(frozen.size < held / 2, `state was evicted (${frozen.size} states left of ${held})`)
     assert.deepStrictEqual(byKey(frozen.takeChanges()), byKey(objects.takeChanges()))
   }
