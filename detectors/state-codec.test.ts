@@ -173,3 +173,14 @@ test('an object repeating most properties of the previous one of its shape costs
   const back = roundTrip([[{ ...use('a', T), asn: -0 }, { ...use('b', T), asn: 0 }]]).back[0] as { asn: number }[]
   assert.ok(Object.is(back[0]!.asn, -0) && Object.is(back[1]!.asn, 0), '-0 and 0 are told apart')
 })
+
+test('numbers with a few decimal places and dotted-quad addresses cost a few bytes, and everything else comes back exact', () => {
+  const decimals = [39.74, -104.99, 0.1, 0.8, 1e-7, -0.5, 52.370216, 123.4567891, 0.30000000000000004, 2 ** -1074, 1e20 + 0.5, Math.PI]
+  assert.deepStrictEqual(roundTrip([decimals]).back, [decimals])
+  assert.ok(roundTrip([39.74]).bytes <= 4, `a coordinate costs ${roundTrip([39.74]).bytes} bytes`)
+  assert.equal(roundTrip([Math.PI]).bytes, 9, 'a number with many places is its 8 bytes')
+  const addresses = ['73.14.1.10', '0.0.0.0', '255.255.255.255', '01.2.3.4', '1.2.3', '256.1.1.1', '1.2.3.4.5', '1.2.3.', '1..2.3', '2001:db8::1', '1.2.3.4 ']
+  assert.deepStrictEqual(roundTrip([addresses]).back, [addresses])
+  assert.equal(roundTrip(['73.14.1.10']).bytes, 5, 'an IPv4 address is its 4 bytes')
+  assert.equal(roundTrip([['73.14.1.10', '73.14.1.10']]).bytes, 2 + 5 + 2, 'and a back-reference the second time')
+})

@@ -11,9 +11,12 @@
 //   that is first and last, the group's own name) are a back-reference; 'x:'-prefixed keys ('s:<session>',
 //   't:<token>') are the prefix and the rest; the rest is text in the text arena's encodings (lower-case
 //   hexadecimal, UUIDs and token fingerprints as the bytes they spell);
-// - integers are zig-zag varints, and millisecond timestamps a varint delta from the group's first one;
+// - integers are zig-zag varints, millisecond timestamps a varint delta from the group's first one, and numbers
+//   that a few decimal places give back exactly (coordinates) a scaled varint; dotted-quad IPv4 addresses are
+//   their four bytes;
 // - objects whose property names are identifiers are a shape id (the shapes are few: one per state type) and
-//   the values, other objects a count of name and value pairs.
+//   the values, or a mask of the values equal to the previous object of the shape in the list and the others;
+//   other objects are a count of name and value pairs.
 import { byteCount, decodeText, encodeInto, encodingOf, UTF8, type Symbols } from './text-store.js'
 
 const NULL = 0
@@ -38,6 +41,12 @@ const MAP = 14
 const DELTA = 15
 /** Text in encoding (tag - TEXT): varint byte count, bytes. */
 const TEXT = 16
+/** A number with a few decimal places (coordinates, scores): a byte of places and a zig-zag varint of it scaled. */
+const DECIMAL = 24
+/** A dotted-quad IPv4 address: its four bytes. */
+const IPV4 = 25
+const MAX_PLACES = 7
+const POWERS = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000]
 
 /** Strings at least this long are registered for back-references. */
 const MIN_REF = 8
@@ -185,6 +194,10 @@ export class StateCodec {
       case TIME0: return (this.base = unzigzag(this.readVarint()))
       case TIME: return this.base + unzigzag(this.readVarint())
       case FLOAT: return this.readFloat()
+      case DECIMAL: {
+        const places = this.bytes[this.pos++]!
+        return unzigzag(this.readVarint()) / POWERS[places]!
+      }
       case EMPTY_ARRAY: return []
       case ARRAY: {
         const n = this.readVarint()
@@ -243,6 +256,14 @@ export class StateCodec {
         return s
       }
       case REF: return this.refs[this.readVarint()]!
+      case IPV4: {
+        const b = this.bytes
+        const p = this.pos
+        const s = `${b[p]}.${b[p + 1]}.${b[p + 2]}.${b[p + 3]}`
+        this.pos += 4
+        if (s.length >= MIN_REF) this.refs.push(s)
+        return s
+      }
       case PREFIXED: {
         const c = this.bytes[this.pos++]!
         const s = String.fromCharCode(c) + ':' + this.readString(this.bytes[this.pos++]!)
@@ -391,6 +412,15 @@ export class StateCodec {
     return this.symbols.id(s)
   }
 
+  /** Writes s as its four bytes if it is a canonical dotted-quad IPv4 address. */
+  private ipv4(s: string): boolean {
+    if (!parseIPv4(s)) return false
+    this.room(5)
+    this.out[this.at++] = IPV4
+    for (let i = 0; i < 4; i++) this.out[this.at++] = QUAD[i]!
+    return true
+  }
+
   private number(x: number): void {
     if (isTime(x)) {
       if (Number.isNaN(this.base)) {
@@ -407,6 +437,19 @@ export class StateCodec {
       this.byte(INT)
       this.varint(zigzag(x))
       return
+    }
+    // The fewest decimal places that give x back exactly, if few do.
+    if (Number.isFinite(x) && !Object.is(x, -0)) {
+      for (let places = 1; places <= MAX_PLACES; places++) {
+        const m = Math.round(x * POWERS[places]!)
+        if (Math.abs(m) > 2 ** 51) break
+        if (m / POWERS[places]! === x) {
+          this.byte(DECIMAL)
+          this.byte(places)
+          this.varint(zigzag(m))
+          return
+        }
+      }
     }
     this.byte(FLOAT)
     this.float(x)
@@ -439,6 +482,10 @@ export class StateCodec {
           this.varint(id)
           return
         }
+        if (this.ipv4(s)) {
+          if (s.length >= MIN_REF) this.refIds.set(s, this.refCount++)
+          return
+        }
       }
       const n = byteCount(s, encoding)
       // A lone surrogate would come back as U+FFFD from UTF-8: such a string stays an object's.
@@ -451,6 +498,32 @@ export class StateCodec {
     }
     if (s.length >= MIN_REF) this.refIds.set(s, this.refCount++)
   }
+}
+
+/** Parts of a dotted quad as written by ipv4 (a scratch list). */
+const QUAD = [0, 0, 0, 0]
+
+/** Whether s is a dotted-quad IPv4 address in canonical form (no leading zeros), filling QUAD. */
+function parseIPv4(s: string): boolean {
+  if (s.length < 7 || s.length > 15) return false
+  let part = 0
+  let value = 0
+  let digits = 0
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46
+    if (c === 46) {
+      if (digits === 0 || part > 3) return false
+      QUAD[part++] = value
+      value = 0
+      digits = 0
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && value === 0) return false
+      value = value * 10 + (c - 48)
+      if (value > 255) return false
+      digits++
+    } else return false
+  }
+  return part === 4
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {
