@@ -1,8 +1,15 @@
-// `make bench-memory` (`--tokens N`, `--only d1,d2`, `--hot-groups N`, `--revisits N`, `--snapshot file`): detector state held for a million active tokens. Each token is a session seen from its
-// home network: a login and two requests, all inside the window, so no slot is evicted. Reports the V8 heap
-// after a full GC, before and after, per million tokens (goal: ≤ 256 MB). The engine's credential records keep
-// their numbers in typed arrays, whose memory V8 counts outside the heap (`arrayBuffers`): it is added, so the
-// figure is everything the state holds. `--only <detector,…>` runs a subset, to see what each one costs.
+// `make bench-memory` (`--tokens N`, `--profile cookie|oidc`, `--only d1,d2`, `--hot-groups N`, `--revisits N`,
+// `--snapshot file`): detector state held for a million active tokens, all inside the window, so no slot is
+// evicted. Reports the V8 heap after a full GC, before and after, per million tokens (goal: ≤ 256 MB). The
+// engine's credential records keep their numbers in typed arrays, whose memory V8 counts outside the heap
+// (`arrayBuffers`): it is added, so the figure is everything the state holds. `--only <detector,…>` runs a
+// subset, to see what each one costs.
+//
+// Profiles: `cookie` (the default, the worst case) gives every token a user of its own: a login that sets a
+// session cookie and two requests presenting it from the user's home network. `oidc` is a web application's
+// sign-in as OpenID Connect has it: the login's session cookie, then an access token (a JWT with a jti, valid an
+// hour) and a refresh token granted to the application, three tokens per user; the requests present the access
+// token, which names the session by its sid claim.
 //
 // Events reach the engine as the detector service hands them over: Avro-decoded from the topic, so every string
 // is a flat copy of its own (a string built here by concatenation would be a V8 cons string, larger than what
@@ -72,11 +79,12 @@ function tokensOf(i: number, login: AuthEvent): { access: AuthEvent; refresh: Au
 const before = heapMb()
 const began = performance.now()
 let events = 0
+let users = 0
 const feed = (event: AuthEvent) => {
   engine.process(delivered(event))
   events++
 }
-for (let i = 0, tokens = 0; tokens < TOKENS; i++) {
+for (let i = 0, tokens = 0; tokens < TOKENS; i++, users++) {
   // Spread over 20 minutes of event time so every slot is still live at the end.
   const ts = start + Math.floor((tokens / TOKENS) * 20 * 60_000)
   const base = loginOf(i, ts)
@@ -99,21 +107,23 @@ engine.takeChanges()
 const after = heapMb()
 const loaded = performance.now()
 
-// `--revisits N` (after the heap is measured): N more requests, each from a token drawn at random, as a tenant with
+// `--revisits N` (after the heap is measured): N more requests, each from a user drawn at random, as a tenant with
 // this many active users sends them. Past the hot allowance most find their user's state frozen and thaw it: the
 // rate, timed over the engine alone (events are built and Avro-decoded beforehand), shows what freezing costs.
 const REVISITS = numberArg('--revisits', 0)
 let revisitMs = 0
 let seed = 12345
 // Park–Miller: products stay below 2^53, so the sequence is exact.
-const randomToken = () => (seed = (seed * 48271) % 2147483647) % TOKENS
+const randomUser = () => (seed = (seed * 48271) % 2147483647) % users
 for (let done = 0; done < REVISITS; ) {
   const batch: AuthEvent[] = []
   for (; batch.length < 10_000 && done + batch.length < REVISITS; ) {
-    const i = randomToken()
+    const i = randomUser()
     const k = done + batch.length
     const ts = start + 20 * 60_000 + Math.floor((k / REVISITS) * 60_000)
-    batch.push(delivered({ ...loginOf(i, ts), ...request, event_id: uuid(TOKENS + k, 3), route: '/api/inbox' }))
+    const login = loginOf(i, ts)
+    const presented = PROFILE === 'oidc' ? tokensOf(i, login).access : login
+    batch.push(delivered({ ...presented, ...request, event_id: uuid(TOKENS + k, 3), ts, route: '/api/inbox' }))
   }
   const t0 = performance.now()
   for (const event of batch) engine.process(event)
