@@ -98,6 +98,8 @@ test('the latest presentation keeps what it presented and to whom, compares in p
   const view = () => book.view(G, 's:s1', presented)
   const expected = { validator: 'kong-eu', token_fp: 'tfp_at', jti: 'jti-9', token_kind: 'access', client_id: 'mail-web', issued_at: MIN, ok: true, introspected: false, named: true }
   assert.deepEqual(view().lastPresentation(), expected)
+  assert.ok(view().hasSubject('u1') && !view().hasSubject('u2') && !view().hasSubject(null))
+  assert.ok(book.view(-1, '', presented).hasSubject(null), 'no record: no subject')
   assert.ok(view().likeLastPresentation(event({ ts: 3 * MIN, token_fp: 'tfp_at', jti: 'jti-9', issued_at: MIN, validator: 'kong-eu' })))
   for (const other of [{ validator: 'kong-us' }, { ...carrier }, { jti: 'jti-10' }, { token_fp: 'tfp_other' }, { subject: null }, { action: 'introspect' }, { result: null }]) {
     assert.ok(!view().likeLastPresentation(event({ ts: 3 * MIN, token_fp: 'tfp_at', jti: 'jti-9', issued_at: MIN, validator: 'kong-eu', ...other })), JSON.stringify(other))

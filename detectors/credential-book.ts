@@ -470,18 +470,20 @@ export function createCredentialBook(initialCapacity = 1024, lookup: (key: strin
 
   /** The latest presentation's facts beyond its use, from the event. */
   function putPresented(row: number, event: AuthEvent) {
+    // The fingerprint column may have been set from this event just now: asked afresh, not from the memo.
     putPresentedFp(row, event.token_fp)
-    last.jti.set(row, event.jti)
-    setSymbol(last.validator, row, symbols.id(validatorOf(event)))
-    setSymbol(last.tokenKind, row, symbols.id(event.token_kind))
-    setSymbol(last.clientId, row, symbols.id(event.client_id))
+    if (event.jti != null || !last.jti.isNull(row)) last.jti.set(row, event.jti)
+    // Mostly the same validator, kind and client as the presentation before: no table lookup then.
+    setSymbol(last.validator, row, symbolFor(last.validator, row, validatorOf(event)))
+    setSymbol(last.tokenKind, row, symbolFor(last.tokenKind, row, event.token_kind))
+    setSymbol(last.clientId, row, symbolFor(last.clientId, row, event.client_id))
     last.issuedAt[row] = event.issued_at ?? Number.NaN
     last.bits[row] = (event.result === 'OK' ? PRESENTED_OK : 0) | (event.action === 'introspect' ? PRESENTED_INTROSPECTED : 0) | (event.subject ? PRESENTED_NAMED : 0)
   }
 
   /** The presented token's fingerprint, kept once when it is the record's first token's (the usual case). */
-  function putPresentedFp(row: number, fp: string | null | undefined) {
-    if (fp != null && tokenFp.equals(row, fp)) last.fp.setSame(row)
+  function putPresentedFp(row: number, fp: string | null | undefined, same = fp != null && tokenFp.equals(row, fp)) {
+    if (same) last.fp.setSame(row)
     else last.fp.set(row, fp)
   }
 
@@ -507,7 +509,8 @@ export function createCredentialBook(initialCapacity = 1024, lookup: (key: strin
   /** Whether the event presents like the row's latest presentation (CredentialContext.likeLastPresentation). */
   function presentedLike(row: number, event: AuthEvent): boolean {
     const bits = (event.result === 'OK' ? PRESENTED_OK : 0) | (event.action === 'introspect' ? PRESENTED_INTROSPECTED : 0) | (event.subject ? PRESENTED_NAMED : 0)
-    if (last.bits[row] !== bits || !last.fp.equals(row, event.token_fp) || !last.jti.equals(row, event.jti)) return false
+    if (last.bits[row] !== bits || !last.jti.equals(row, event.jti)) return false
+    if (last.fp.isSame(row) ? !firstFpIs(row, event) : !last.fp.equals(row, event.token_fp)) return false
     if (symbols.str(last.validator[row]!) !== validatorOf(event) || symbols.str(last.tokenKind[row]!) !== (event.token_kind ?? null)) return false
     if (symbols.str(last.clientId[row]!) !== (event.client_id ?? null) || !sameNumber(last.issuedAt[row]!, event.issued_at ?? Number.NaN)) return false
     const side = last.side[row]!
@@ -575,7 +578,20 @@ export function createCredentialBook(initialCapacity = 1024, lookup: (key: strin
     if (!event.jti && !event.token_fp) return false
     if (!token.isNull(row)) return !event.jti || !token.equals(row, tokenKeyOf(event))
     if (tokenFp.isNull(row)) return false
-    return !!event.jti || !tokenFp.equals(row, event.token_fp)
+    return !!event.jti || !firstFpIs(row, event)
+  }
+
+  // Whether an event's fingerprint is the row's first token's: asked by a step and by record() for one event.
+  let fpEvent: AuthEvent | null = null
+  let fpRow = -1
+  let fpSame = false
+  function firstFpIs(row: number, event: AuthEvent): boolean {
+    if (event !== fpEvent || row !== fpRow) {
+      fpEvent = event
+      fpRow = row
+      fpSame = event.token_fp != null && tokenFp.equals(row, event.token_fp)
+    }
+    return fpSame
   }
 
   /** A read-only view of one row (CredentialContext); the book has two: the event's credential's and `other`'s. */
@@ -595,6 +611,7 @@ export function createCredentialBook(initialCapacity = 1024, lookup: (key: strin
     }
 
     get subject() { return this.row < 0 ? null : this.subjectText === undefined ? (this.subjectText = subject.get(this.row)) : this.subjectText }
+    hasSubject(s: string | null | undefined) { return this.row < 0 ? s == null : this.subjectText !== undefined ? this.subjectText === (s ?? null) : subject.equals(this.row, s) }
     get tokenFp() { return this.row < 0 ? null : this.tokenFpText === undefined ? (this.tokenFpText = tokenFp.get(this.row)) : this.tokenFpText }
     get token() { return this.row < 0 ? null : this.tokenText === undefined ? (this.tokenText = tokenOf(this.row)) : this.tokenText }
     isFirstToken(event: AuthEvent) {
@@ -716,6 +733,7 @@ export function createCredentialBook(initialCapacity = 1024, lookup: (key: strin
         factsOf = null
       }
       current = event
+      fpEvent = null
       return context.at(g < 0 ? -1 : rowOf(g), key)
     },
     toJSON(g) {

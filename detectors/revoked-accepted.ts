@@ -273,7 +273,7 @@ export function createRevokedAcceptedDetector(config: RevokedAcceptedConfig = DE
           s.nets = rememberFirst(s.nets, net, event.ts, config.maxNetworks)
           s.clients = rememberFirst(s.clients, client, event.ts, config.maxNetworks)
         }
-        const b = leftToRecord(s, event, slot, cred!, context)
+        const b = leftToRecord(event, slot, cred!, context)
           ? recordedAsLatest(s, event, slot, cred!, net, client, context!, config, intern)
           : record(s, event, cred!, net, client, context, config, intern)
         // null: no revocation to match it against.
@@ -313,15 +313,16 @@ export function createRevokedAcceptedDetector(config: RevokedAcceptedConfig = DE
  * that becomes the record's latest (events within the lateness may arrive out of order), of a credential the
  * record knows as this user's.
  */
-function leftToRecord(s: RevokedAcceptedState, event: AuthEvent, slot: string, cred: string, context: CredentialContext | undefined): boolean {
+function leftToRecord(event: AuthEvent, slot: string, cred: string, context: CredentialContext | undefined): boolean {
+  // A presentation in a user's slot names its subject (presentationSlot): it is the slot's.
   return context !== undefined && context.key === cred && event.result === 'OK' && slot.startsWith('u:') && !(event.ts < context.lastTs) &&
-    context.subject === subjectOf(s, slot)
+    context.hasSubject(event.subject)
 }
 
 /** The record's latest presentation when it stands for a presentation of this user's slot (leftToRecord). */
 function recordedLatest(context: CredentialContext, s: RevokedAcceptedState, slot: string): { use: RecordedUse; presented: Presentation } | null {
   const presented = context.lastPresentation()
-  if (presented === null || !presented.ok || !presented.named || context.subject !== subjectOf(s, slot)) return null
+  if (presented === null || !presented.ok || !presented.named || !context.hasSubject(subjectOf(s, slot))) return null
   return { use: context.last()!, presented }
 }
 

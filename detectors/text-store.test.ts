@@ -6,6 +6,7 @@ import { Symbols, TextArena, TextColumn } from './text-store.js'
 const VALUES = [
   '', 'a', 'ab', '0f', 'deadbeef', 'DEADBEEF', 'abc', '8a1f3c0e-5b2d-4e6f-9a7b-0c1d2e3f4a5b', '8A1F3C0E-5B2D-4E6F-9A7B-0C1D2E3F4A5B',
   '8a1f3c0e-5b2d-4e6f-9a7b-0c1d2e3f4a5', 'tfp_0123456789abcdef0123456789abcdef01234567', 'tfp_0123', 'tfp_012', 'tfp_', 'j:abc-123',
+  '8a1f3c0e5-b2d-4e6f-9a7b-0c1d2e3f4a5b', 'tfq_0123', 'tfp_01234', 'deadbeeg', 'deadbee', '0123456789abcdef0123',
   '203.0.113.7', '2001:db8::17', 'jürgen.müller@exämple.org', '東京 🗼', 'x'.repeat(20_000),
 ]
 

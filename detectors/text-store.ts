@@ -257,6 +257,11 @@ export class TextColumn {
     return this.len[row] === NULL
   }
 
+  /** Whether the row holds "equal to sameAs's value" (setSame). */
+  isSame(row: number): boolean {
+    return this.len[row] === SAME
+  }
+
   get(row: number): string | null {
     const word = this.len[row]!
     if (word === NULL) return null
@@ -293,14 +298,22 @@ export class TextColumn {
       for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return this.get(row) === s
       return false
     }
-    if (encodingOf(s) !== encoding) return false
+    // Kept as the bytes lower-case hex digits spell: s must spell exactly those, without first working out its
+    // encoding (any other character gives hexDigit -1, which matches no byte).
+    if (s.length !== (encoding === UUID ? 36 : encoding === FINGERPRINT ? 2 * n + 4 : 2 * n)) return false
+    if (encoding === FINGERPRINT && !s.startsWith(FP_PREFIX)) return false
     let i = encoding === FINGERPRINT ? 4 : 0
     for (let k = 0; k < n; k++) {
-      if (encoding === UUID && s.charCodeAt(i) === 45) i++
-      if (bytes[from + k] !== ((hexDigit(s.charCodeAt(i)) << 4) | hexDigit(s.charCodeAt(i + 1)))) return false
+      if (encoding === UUID && (i === 8 || i === 13 || i === 18 || i === 23)) {
+        if (s.charCodeAt(i) !== 45) return false
+        i++
+      }
+      const hi = hexDigit(s.charCodeAt(i))
+      const lo = hexDigit(s.charCodeAt(i + 1))
+      if (hi < 0 || lo < 0 || bytes[from + k] !== ((hi << 4) | lo)) return false
       i += 2
     }
-    return i === s.length
+    return true
   }
 
   set(row: number, s: string | null | undefined): void {

@@ -81,6 +81,8 @@ export interface CredentialContext {
   /** 's:<session_id>' or 't:<token_fp>'; '' when the event names neither. */
   readonly key: string
   readonly subject: string | null
+  /** Whether `subject` is the record's subject (null: it has none), compared in place. */
+  hasSubject(subject: string | null | undefined): boolean
   /** The first token fingerprint seen for the credential. */
   readonly tokenFp: string | null
   /** The first token identity seen (`tokenKeyOf`: jti, else fingerprint). */
