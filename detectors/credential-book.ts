@@ -50,6 +50,9 @@ const PRESENTED_OK = 1
 const PRESENTED_INTROSPECTED = 2
 const PRESENTED_NAMED = 4
 
+const presentedBits = (event: AuthEvent) =>
+  (event.result === 'OK' ? PRESENTED_OK : 0) | (event.action === 'introspect' ? PRESENTED_INTROSPECTED : 0) | (event.subject ? PRESENTED_NAMED : 0)
+
 /** The record as checkpointed (plain JSON). */
 export interface CredentialRecord {
   subject: string | null
@@ -478,7 +481,7 @@ export function createCredentialBook(initialCapacity = 1024, lookup: (key: strin
     setSymbol(last.tokenKind, row, symbolFor(last.tokenKind, row, event.token_kind))
     setSymbol(last.clientId, row, symbolFor(last.clientId, row, event.client_id))
     last.issuedAt[row] = event.issued_at ?? Number.NaN
-    last.bits[row] = (event.result === 'OK' ? PRESENTED_OK : 0) | (event.action === 'introspect' ? PRESENTED_INTROSPECTED : 0) | (event.subject ? PRESENTED_NAMED : 0)
+    last.bits[row] = presentedBits(event)
   }
 
   /** The presented token's fingerprint, kept once when it is the record's first token's (the usual case). */
@@ -508,8 +511,7 @@ export function createCredentialBook(initialCapacity = 1024, lookup: (key: strin
 
   /** Whether the event presents like the row's latest presentation (CredentialContext.likeLastPresentation). */
   function presentedLike(row: number, event: AuthEvent): boolean {
-    const bits = (event.result === 'OK' ? PRESENTED_OK : 0) | (event.action === 'introspect' ? PRESENTED_INTROSPECTED : 0) | (event.subject ? PRESENTED_NAMED : 0)
-    if (last.bits[row] !== bits || !last.jti.equals(row, event.jti)) return false
+    if (last.bits[row] !== presentedBits(event) || !last.jti.equals(row, event.jti)) return false
     if (last.fp.isSame(row) ? !firstFpIs(row, event) : !last.fp.equals(row, event.token_fp)) return false
     if (symbols.str(last.validator[row]!) !== validatorOf(event) || symbols.str(last.tokenKind[row]!) !== (event.token_kind ?? null)) return false
     if (symbols.str(last.clientId[row]!) !== (event.client_id ?? null) || !sameNumber(last.issuedAt[row]!, event.issued_at ?? Number.NaN)) return false
