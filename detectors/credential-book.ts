@@ -50,8 +50,9 @@ const PRESENTED_OK = 1
 const PRESENTED_INTROSPECTED = 2
 const PRESENTED_NAMED = 4
 
-const presentedBits = (event: AuthEvent) =>
-  (event.result === 'OK' ? PRESENTED_OK : 0) | (event.action === 'introspect' ? PRESENTED_INTROSPECTED : 0) | (event.subject ? PRESENTED_NAMED : 0)
+const bitsOf = (ok: boolean, introspected: boolean, named: boolean) =>
+  (ok ? PRESENTED_OK : 0) | (introspected ? PRESENTED_INTROSPECTED : 0) | (named ? PRESENTED_NAMED : 0)
+const presentedBits = (event: AuthEvent) => bitsOf(event.result === 'OK', event.action === 'introspect', !!event.subject)
 
 /** The record as checkpointed (plain JSON). */
 export interface CredentialRecord {
@@ -247,7 +248,7 @@ const orNull = (x: number): number | null => (Number.isNaN(x) ? null : x)
 type Column = Float64Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>
 
 /** The column with room for `capacity` rows (at least doubled when it grows). */
-function grown<C extends Column>(a: C, capacity: number): C {
+export function grown<C extends Column>(a: C, capacity: number): C {
   if (a.length >= capacity) return a
   const b = new (a.constructor as new (n: number) => C)(Math.max(capacity, a.length * 2))
   b.set(a as never)
@@ -485,8 +486,8 @@ export function createCredentialBook(initialCapacity = 1024, lookup: (key: strin
   }
 
   /** The presented token's fingerprint, kept once when it is the record's first token's (the usual case). */
-  function putPresentedFp(row: number, fp: string | null | undefined, same = fp != null && tokenFp.equals(row, fp)) {
-    if (same) last.fp.setSame(row)
+  function putPresentedFp(row: number, fp: string | null | undefined) {
+    if (fp != null && tokenFp.equals(row, fp)) last.fp.setSame(row)
     else last.fp.set(row, fp)
   }
 
@@ -497,7 +498,7 @@ export function createCredentialBook(initialCapacity = 1024, lookup: (key: strin
     setSymbol(last.tokenKind, row, symbols.id(p.token_kind))
     setSymbol(last.clientId, row, symbols.id(p.client_id))
     last.issuedAt[row] = p.issued_at ?? Number.NaN
-    last.bits[row] = (p.ok ? PRESENTED_OK : 0) | (p.introspected ? PRESENTED_INTROSPECTED : 0) | (p.named ? PRESENTED_NAMED : 0)
+    last.bits[row] = bitsOf(p.ok, p.introspected, p.named)
   }
 
   function readPresented(row: number): Presentation {

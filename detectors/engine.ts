@@ -3,7 +3,7 @@
 // with ids that do not change when the same history is replayed.
 import { createHash } from 'node:crypto'
 import type { AuthEvent, Detection } from '../schemas/model.js'
-import { createCredentialBook, isUse, type CredentialRecord } from './credential-book.js'
+import { createCredentialBook, grown, isUse, type CredentialRecord } from './credential-book.js'
 import { NameIndex } from './name-index.js'
 import { BlobStore, StateCodec, Unfreezable } from './state-codec.js'
 import { credentialKey } from './signals.js'
@@ -140,22 +140,13 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
   let seen = 0
 
   function grow() {
+    const before = capacity
     capacity *= 2
-    const f = new Float64Array(capacity).fill(NOT_FILED)
-    f.set(filed)
-    filed = f
-    const d = new Int32Array(capacity)
-    d.set(dirty)
-    dirty = d
-    const u = new Uint8Array(capacity)
-    u.set(used)
-    used = u
-    const r = new Uint8Array(capacity)
-    r.set(inRing)
-    inRing = r
-    const f2 = new Uint8Array(capacity)
-    f2.set(recordFrozen)
-    recordFrozen = f2
+    filed = grown(filed, capacity).fill(NOT_FILED, before)
+    dirty = grown(dirty, capacity)
+    used = grown(used, capacity)
+    inRing = grown(inRing, capacity)
+    recordFrozen = grown(recordFrozen, capacity)
   }
 
   function touch(g: number) {
