@@ -537,12 +537,20 @@ const unzigzag = (n: number) => (n % 2 === 0 ? n / 2 : -(n + 1) / 2)
 
 /**
  * Byte strings by handle, in chunks of at most 4 MB (a growing single buffer would hold up to a third more than it
- * uses, and copy everything to grow). When more bytes are stale than live, the live ones are copied together.
+ * uses, and copy everything to grow). A chunk, other than the one being filled, whose stale bytes pass a quarter
+ * of it has its live blobs copied to the end and is given back: the store holds at most a third more than its live
+ * bytes (plus the chunk being filled), and no drop copies more than one chunk's worth.
  */
 export class BlobStore {
-  private chunks: Buffer[] = []
+  /** Chunks by index; null: given back, its index free for another. */
+  private chunks: (Buffer | null)[] = []
   /** Bytes written to each chunk, live or stale. */
   private fill: number[] = []
+  /** Stale bytes in each chunk. */
+  private staleIn: number[] = []
+  private readonly freeChunks: number[] = []
+  /** The chunk being filled (-1: none yet). */
+  private tail = -1
   private chunk = new Uint32Array(1024)
   private off = new Uint32Array(1024)
   private len = new Uint32Array(1024)
@@ -554,9 +562,6 @@ export class BlobStore {
   count = 0
 
   put(src: Buffer): number {
-    const n = src.length
-    let c = this.chunks.length - 1
-    if (c < 0 || this.fill[c]! + n > this.chunks[c]!.length) c = this.addChunk(n)
     let h = this.free.pop()
     if (h === undefined) {
       h = this.handles++
@@ -566,12 +571,8 @@ export class BlobStore {
         this.len = widened(this.len)
       }
     }
-    src.copy(this.chunks[c]!, this.fill[c]!)
-    this.chunk[h] = c
-    this.off[h] = this.fill[c]!
-    this.len[h] = n
-    this.fill[c]! += n
-    this.live += n
+    this.place(h, src, 0, src.length)
+    this.live += src.length
     this.count++
     return h
   }
@@ -591,13 +592,15 @@ export class BlobStore {
 
   drop(h: number): void {
     const n = this.len[h]!
+    const c = this.chunk[h]!
     this.live -= n
     this.stale += n
+    this.staleIn[c]! += n
     this.len[h] = 0
     this.chunk[h] = NO_CHUNK
     this.free.push(h)
     this.count--
-    if (this.stale > this.live && this.stale > 1 << 16) this.compact()
+    if (c !== this.tail && this.staleIn[c]! * 4 > this.chunks[c]!.length) this.evacuate(c)
   }
 
   /** Bytes in use, live and stale. */
@@ -605,29 +608,59 @@ export class BlobStore {
     return this.live + this.stale
   }
 
-  private addChunk(n: number): number {
-    const last = this.chunks.at(-1)?.length ?? 1 << 15
-    this.chunks.push(Buffer.allocUnsafeSlow(Math.max(n, Math.min(2 * last, MAX_CHUNK))))
-    this.fill.push(0)
-    return this.chunks.length - 1
+  /** Bytes of the chunks held (what the store costs), and of the one being filled. */
+  get reserved(): { total: number; tail: number } {
+    let total = 0
+    for (const chunk of this.chunks) total += chunk?.length ?? 0
+    return { total, tail: this.tail < 0 ? 0 : this.chunks[this.tail]!.length }
   }
 
-  private compact(): void {
-    const old = this.chunks
-    this.chunks = []
-    this.fill = []
-    let c = -1
-    for (let h = 0; h < this.handles; h++) {
-      if (this.chunk[h] === NO_CHUNK) continue
-      const n = this.len[h]!
-      if (c < 0 || this.fill[c]! + n > this.chunks[c]!.length) c = this.addChunk(n)
-      const from = this.off[h]!
-      old[this.chunk[h]!]!.copy(this.chunks[c]!, this.fill[c]!, from, from + n)
-      this.chunk[h] = c
-      this.off[h] = this.fill[c]!
-      this.fill[c]! += n
+  /** Copies bytes[from, to) to the end of the chunk being filled, as blob h. */
+  private place(h: number, bytes: Buffer, from: number, to: number): void {
+    const n = to - from
+    let c = this.tail
+    if (c < 0 || this.fill[c]! + n > this.chunks[c]!.length) c = this.addChunk(n)
+    bytes.copy(this.chunks[c]!, this.fill[c]!, from, to)
+    this.chunk[h] = c
+    this.off[h] = this.fill[c]!
+    this.len[h] = n
+    this.fill[c]! += n
+  }
+
+  private addChunk(n: number): number {
+    const last = this.tail < 0 ? 1 << 15 : this.chunks[this.tail]!.length
+    const buffer = Buffer.allocUnsafeSlow(Math.max(n, Math.min(2 * last, MAX_CHUNK)))
+    // The chunk left behind may already be mostly stale: it is judged now that it is no longer filled.
+    const left = this.tail
+    let c = this.freeChunks.pop()
+    if (c === undefined) {
+      c = this.chunks.length
+      this.chunks.push(buffer)
+      this.fill.push(0)
+      this.staleIn.push(0)
+    } else {
+      this.chunks[c] = buffer
+      this.fill[c] = 0
+      this.staleIn[c] = 0
     }
-    this.stale = 0
+    this.tail = c
+    if (left >= 0 && this.staleIn[left]! * 4 > this.chunks[left]!.length) this.evacuate(left)
+    return c
+  }
+
+  /** Moves chunk c's live blobs to the chunk being filled and gives c back. */
+  private evacuate(c: number): void {
+    const old = this.chunks[c]!
+    for (let h = 0; h < this.handles; h++) {
+      if (this.chunk[h] !== c) continue
+      const from = this.off[h]!
+      this.place(h, old, from, from + this.len[h]!)
+    }
+    this.stale -= this.staleIn[c]!
+    this.chunks[c] = null
+    this.fill[c] = 0
+    this.staleIn[c] = 0
+    this.freeChunks.push(c)
   }
 }
 
