@@ -176,7 +176,7 @@ export function createApiAnomalyDetector(config: ApiAnomalyConfig = DEFAULT_API_
         live = {
           key, session_id: event.session_id ?? null, token_fp: known && context.tokenFp === fp ? context.tokenFp : fp, start: event.ts, last: event.ts, n: 0,
           minute: Math.floor(event.ts / 60_000), in_minute: 0, peak: 0, routes: [], counts: [], new_routes: null, bulk_routes: null,
-          first: known ? null : read.useOf(event), flagged: null, incident_ts: null, reported_score: 0,
+          first: known ? null : read.useOf(event, context), flagged: null, incident_ts: null, reported_score: 0,
         }
         // Lists grow by exact copies (compact.ts): a user has a few live sessions of a few routes each.
         s.live = appended(s.live, live)
@@ -190,7 +190,7 @@ export function createApiAnomalyDetector(config: ApiAnomalyConfig = DEFAULT_API_
 
       const judged = judge(live, s.baseline, config)
       if (!judged || judged.score <= live.reported_score) return { state: s, findings: NO_FINDINGS }
-      live.flagged ??= read.useOf(event)
+      live.flagged ??= read.useOf(event, context)
       live.incident_ts ??= event.ts
       live.reported_score = judged.score
       const first = live.first ?? (context?.key === live.key ? context.first() : null) ?? live.flagged

@@ -103,11 +103,11 @@ export function createClientDriftDetector(config: ClientDriftConfig = DEFAULT_CL
       let changed = true
       if (own) {
         changed = false
-        if (ts < own.first) { own.first = ts; own.use = read.useOf(event); changed = true }
+        if (ts < own.first) { own.first = ts; own.use = read.useOf(event, context); changed = true }
         if (ts > own.last) own.last = ts
         if (issued && !own.issued) { own.issued = true; changed = true }
       } else {
-        own = { family, os, type, automation: isAutomation(event), issued, first: ts, last: ts, use: read.useOf(event) }
+        own = { family, os, type, automation: isAutomation(event), issued, first: ts, last: ts, use: read.useOf(event, context) }
         s.clients.push(own)
       }
       const origin = originOf(s.clients)

@@ -378,6 +378,12 @@ export function createCredentialBook(initialCapacity = 1024, lookup: (key: strin
     }
     return ua
   }
+  let prefix = 0
+  function prefixFor(event: AuthEvent): number {
+    if (event !== factsOf) { factsOf = event; known = 0 }
+    if ((known & 16) === 0) { prefix = symbols.id(event.ip_prefix); known |= 16 }
+    return prefix
+  }
   let current: AuthEvent | null = null
 
   // The use being written, filled from an event or a checkpointed use; reused.
@@ -650,6 +656,7 @@ export function createCredentialBook(initialCapacity = 1024, lookup: (key: strin
     get eventClient() { return symbols.str(clientFor(current!)) }
     get eventPlace() { return symbols.str(placeFor(current!)) }
     get eventUserAgent() { return symbols.str(userAgentFor(current!)) }
+    get eventPrefix() { return symbols.str(prefixFor(current!)) }
   }
   const context = new View()
   const otherView = new View()

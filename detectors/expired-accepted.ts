@@ -7,7 +7,7 @@
 // accepted presentation), so the state of a token is only what the record cannot say: the expiry an event
 // told, and once reported, the incident. An OIDC session's access tokens cost a few bytes each, not a copy of
 // their uses.
-import { createUseReader, evidenceOf, plainUse, roundScore, tokenKeyOf, sessionSlot, useOf, type Use } from './signals.js'
+import { createUseReader, evidenceOf, plainUse, roundScore, tokenKeyOf, sessionSlot, type Use } from './signals.js'
 import { NO_FINDINGS, NO_SLOTS, severityFor, type CredentialContext, type Detector, type Finding, type StepResult } from './types.js'
 
 export interface ExpiredAcceptedConfig {
@@ -64,7 +64,7 @@ export function createExpiredAcceptedDetector(config: ExpiredAcceptedConfig = DE
       if (event.ts > s.last) s.last = event.ts
       const late = event.ts - (s.expires_at + config.skewMs)
       if (event.kind !== 'VALIDATE' || late <= 0) return { state: s, findings: NO_FINDINGS }
-      const use = useOf(event, read.networkOf(event))
+      const use = read.useOf(event, context)
       const { score, reasons, confirmed } = judge(s.expires_at, use, context, late, config)
       if (score <= s.reported_score) return { state: s, findings: NO_FINDINGS }
       s.incident_ts ??= event.ts

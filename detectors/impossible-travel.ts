@@ -94,10 +94,10 @@ export function createImpossibleTravelDetector(config: ImpossibleTravelConfig = 
         if (haversineKm(f.lat, f.lon, lat, lon) - f.acc - acc <= 0) { fix = f; break }
       }
       if (fix) {
-        if (ts < fix.first) { fix.first = ts; fix.use = read.useOf(event) }
+        if (ts < fix.first) { fix.first = ts; fix.use = read.useOf(event, context) }
         if (ts > fix.last) fix.last = ts
       } else {
-        fix = { lat, lon, acc, first: ts, last: ts, use: read.useOf(event) }
+        fix = { lat, lon, acc, first: ts, last: ts, use: read.useOf(event, context) }
         fixes.push(fix)
       }
       let kept = 0

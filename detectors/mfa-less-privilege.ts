@@ -106,7 +106,7 @@ export function createMfaLessPrivilegeDetector(config: MfaLessPrivilegeConfig = 
       }
       return one
     },
-    step: function mfaLessPrivilege(state, event, slot): StepResult<MfaLessPrivilegeState> {
+    step: function mfaLessPrivilege(state, event, slot, context): StepResult<MfaLessPrivilegeState> {
       const stepUp = event.kind === 'ISSUE' || event.action === 'mfa'
       const strong = strongAuth(event)
       const privilege = event.kind === 'VALIDATE' ? privilegeOf(event) : null
@@ -120,7 +120,7 @@ export function createMfaLessPrivilegeDetector(config: MfaLessPrivilegeConfig = 
       if (stepUp) {
         if (event.kind === 'ISSUE') {
           s.amr = [...new Set([...s.amr, ...event.amr])].slice(0, 8)
-          if (!s.origin || event.ts < s.origin.ts) s.origin = read.useOf(event)
+          if (!s.origin || event.ts < s.origin.ts) s.origin = read.useOf(event, context)
         }
         if (strong && (s.mfa_at === null || event.ts < s.mfa_at)) s.mfa_at = event.ts
       }
@@ -130,7 +130,7 @@ export function createMfaLessPrivilegeDetector(config: MfaLessPrivilegeConfig = 
       const amr = event.amr.length > 0 ? event.amr : s.amr
       const proven = strong || (s.mfa_at !== null && s.mfa_at <= event.ts)
       if (proven || amr.length === 0) return { state: s, findings: NO_FINDINGS }
-      const use = read.useOf(event)
+      const use = read.useOf(event, context)
       const { score, reasons, confirmed } = judge(event, use, s, amr, privilege, config)
       if (score <= s.reported_score) return { state: s, findings: NO_FINDINGS }
       s.incident_ts ??= event.ts

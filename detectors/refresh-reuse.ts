@@ -60,7 +60,7 @@ export function createRefreshReuseDetector(config: RefreshReuseConfig = DEFAULT_
       one[0] = 'r:' + event.token_fp
       return one
     },
-    step: function refreshReuse(state, event, slot): StepResult<RefreshReuseState> {
+    step: function refreshReuse(state, event, slot, context): StepResult<RefreshReuseState> {
       const s: RefreshReuseState = state ?? {
         subject: null, session_id: null, token_fp: slot.slice(2), uses: [], idp_reported: false,
         incident_ts: null, reported_score: 0, last: event.ts,
@@ -69,11 +69,11 @@ export function createRefreshReuseDetector(config: RefreshReuseConfig = DEFAULT_
       s.session_id ??= event.session_id ?? null
       s.last = Math.max(s.last, event.ts)
 
-      if (event.action === 'refresh_reuse') return idpReported(s, event, read.useOf(event), slot, config)
+      if (event.action === 'refresh_reuse') return idpReported(s, event, read.useOf(event, context), slot, config)
       // Replays of the same event (at-least-once delivery) are one use.
       if (s.uses.some((u) => u.use.id === event.event_id)) return { state: s, findings: NO_FINDINGS }
       const exchanged = event.kind === 'ISSUE'
-      s.uses.push({ use: read.useOf(event), exchanged, child: exchanged ? (event.token_fp ?? null) : null })
+      s.uses.push({ use: read.useOf(event, context), exchanged, child: exchanged ? (event.token_fp ?? null) : null })
       s.uses.sort((a, b) => a.use.ts - b.use.ts)
       const rotation = s.uses.find((u) => u.exchanged)
       if (s.uses.length > config.maxUses) {

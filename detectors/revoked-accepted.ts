@@ -489,10 +489,10 @@ function toFinding(
   }
 }
 
-/** A compact use of the event, sharing the engine's instances of its place and client when there is a context. */
+/** A compact use of the event, sharing the engine's instances of its repeated strings when there is a context. */
 function useOf(event: AuthEvent, net: string | null, client: string | null, context: CredentialContext | undefined): Use {
   return {
-    id: event.event_id, ts: event.ts, ip: event.ip ?? null, prefix: event.ip_prefix ?? null, asn: event.asn ?? null, net,
+    id: event.event_id, ts: event.ts, ip: event.ip ?? null, prefix: context ? context.eventPrefix : event.ip_prefix ?? null, asn: event.asn ?? null, net,
     place: context ? context.eventPlace : placeOf(event), ua: context ? context.eventUserAgent : event.user_agent ?? null, client, device: event.device_id ?? null,
   }
 }

@@ -53,7 +53,7 @@ export function createSessionFixationDetector(config: SessionFixationConfig = DE
       one[0] = key
       return one
     },
-    step: function sessionFixation(state, event, slot): StepResult<SessionFixationState> {
+    step: function sessionFixation(state, event, slot, context): StepResult<SessionFixationState> {
       const anonymous = !event.subject
       // Only identifiers seen before any login need watching: keep no state for the rest.
       if (!state && !anonymous) return { state: undefined, findings: NO_FINDINGS }
@@ -62,7 +62,7 @@ export function createSessionFixationDetector(config: SessionFixationConfig = DE
       s.session_id ??= event.session_id ?? null
       s.token_fp ??= event.token_fp ?? null
       s.last = Math.max(s.last, event.ts)
-      const use = read.useOf(event)
+      const use = read.useOf(event, context)
       if (event.kind === 'ISSUE') {
         if (!s.login || event.ts < s.login.ts) s.login = use
       } else {

@@ -67,7 +67,7 @@ export function createSessionForkDetector(config: SessionForkConfig = DEFAULT_SE
       const s: SessionForkState = state ?? fromContext(event, context) ?? { subject: null, session_id: event.session_id!, creds: [], incident_ts: null, reported_score: 0, last: event.ts }
       s.subject ??= event.subject ?? null
       if (event.ts > s.last) s.last = event.ts
-      const use = read.useOf(event)
+      const use = read.useOf(event, context)
       const fp = event.token_fp!
       let cred = s.creds.find((c) => c.id === id)
       if (!cred) {

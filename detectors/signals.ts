@@ -3,7 +3,7 @@
 // Everything here is pure and allocation-light: it runs once per event per detector.
 import type { AuthEvent, Evidence } from '../schemas/model.js'
 import { widerPrefixOf } from './network-key.js'
-import { emptyEvidence } from './types.js'
+import { emptyEvidence, type CredentialContext } from './types.js'
 
 /**
  * One use of a credential, as detectors keep it in their state: plain JSON, short fields, no raw event.
@@ -64,7 +64,28 @@ export function useOf(event: AuthEvent, net: string | null = networkOf(event)): 
 
 export interface UseReader {
   networkOf(event: AuthEvent): string | null
-  useOf(event: AuthEvent): Use
+  /**
+   * The event's Use. Given the step's context, its strings that repeat from event to event (network, client,
+   * place, user agent, prefix) are the engine's shared instances: a Use kept in a state then holds no copy of
+   * them (a user agent alone is a hundred bytes in each event decoded).
+   */
+  useOf(event: AuthEvent, context?: CredentialContext): Use
+}
+
+/** The event's Use with the context's shared instances of its repeated strings (UseReader.useOf). */
+export function sharedUseOf(event: AuthEvent, context: CredentialContext): Use {
+  return {
+    id: event.event_id,
+    ts: event.ts,
+    ip: event.ip ?? null,
+    prefix: context.eventPrefix,
+    asn: event.asn ?? null,
+    net: context.eventNetwork,
+    place: context.eventPlace,
+    ua: context.eventUserAgent,
+    client: context.eventClient,
+    device: event.device_id ?? null,
+  }
 }
 
 /**
@@ -90,7 +111,7 @@ export function createUseReader(cacheSize = 4096): UseReader {
     if (event.asn != null) return 'AS' + event.asn
     return event.ip_prefix ? widerPrefixOf(event.ip_prefix) : null
   }
-  return { networkOf: network, useOf: (event) => useOf(event, network(event)) }
+  return { networkOf: network, useOf: (event, context) => (context ? sharedUseOf(event, context) : useOf(event, network(event))) }
 }
 
 /**

@@ -134,13 +134,15 @@ export interface CredentialContext {
    */
   other(key: string): CredentialContext | null
   /**
-   * The current event's network, client, place (signals.ts names) and user agent, computed once per event for
-   * all, each as one instance shared by every holder of the same value: a detector keeping one keeps no copy.
+   * The current event's network, client, place (signals.ts names), user agent and address prefix, computed once
+   * per event for all, each as one instance shared by every holder of the same value: a detector keeping one
+   * keeps no copy (UseReader.useOf with the context builds its Use of them).
    */
   readonly eventNetwork: string | null
   readonly eventClient: string | null
   readonly eventPlace: string | null
   readonly eventUserAgent: string | null
+  readonly eventPrefix: string | null
 }
 
 /** The facts of an accepted presentation the credential record keeps beside its use (CredentialContext.last). */
