@@ -212,3 +212,29 @@ test('credential records of cold sessions are frozen with their group and read b
   assert.deepStrictEqual(frozen.changes, objects.changes, 'a checkpoint reads frozen records as they are')
   assert.ok(objects.seen.some((s) => (s as unknown[])[6] !== undefined), 'other() found records')
 })
+
+test('frozen groups are swept at the same sweep as hot ones, and a frozen state that never expires stays', () => {
+  const counter: Detector<{ n: number }> = {
+    name: 'counter',
+    slots: (event) => (event.subject ? ['u:' + event.subject] : []),
+    step: (state) => ({ state: { n: (state?.n ?? 0) + 1 }, findings: NO_FINDINGS }),
+    expiry: () => Number.POSITIVE_INFINITY,
+  }
+  const run = (hotGroups: number) => {
+    const e = createDetectionEngine([lastUse as Detector<unknown>, counter as Detector<unknown>], { latenessMs: 5 * MIN, sweepEveryMs: MIN, contextTtlMs: 45 * MIN, hotGroups })
+    const trail: string[] = []
+    // Sessions used at uneven times, each a few times, so states and records fall due in many different buckets.
+    for (let i = 0; i < 400; i++) {
+      const ts = i * 37_000 + (i % 7) * 11_000
+      e.process(ev('e' + i, ts, 's' + (i % 23) + '-' + Math.floor(i / 60), 1 + (i % 3)))
+      const forgotten = e.takeChanges().filter((c) => c.state === undefined).map((c) => c.key).sort()
+      trail.push(`${i} size ${e.size} records ${e.credentials} forgot ${forgotten.join(' ')}`)
+    }
+    return { trail, frozen: e.frozen }
+  }
+  const hot = run(Number.POSITIVE_INFINITY)
+  const cold = run(1)
+  assert.ok(cold.frozen > 10, `groups were frozen (${cold.frozen})`)
+  assert.deepEqual(cold.trail, hot.trail)
+  assert.ok(hot.trail.some((line) => line.includes('forgot last_use|')), 'states fell due during the run')
+})

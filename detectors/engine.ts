@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto'
 import type { AuthEvent, Detection } from '../schemas/model.js'
 import { createCredentialBook, grown, isUse, type CredentialRecord } from './credential-book.js'
 import { NameIndex } from './name-index.js'
-import { BlobStore, StateCodec, Unfreezable } from './state-codec.js'
+import { BlobStore, StateCodec, Unfreezable, unzigzag, zigzag } from './state-codec.js'
 import { credentialKey } from './signals.js'
 import type { Detector, Peek } from './types.js'
 
@@ -194,21 +194,23 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
   }
 
   /**
-   * The group's states and credential record as bytes: a header for the sweep (whether there is a record and its
-   * expiry, then (detector, expiry) pairs), then the states, then the record (as checkpointed).
+   * The group's states and credential record as bytes: a header (whether there is a record, the detectors whose
+   * states follow, and the sweep bucket of the earliest expiry among them and the record: all the sweep needs),
+   * then the states, then the record (as checkpointed). The expiry is a bucket number, not a time, so the first
+   * timestamp of the states is the one the others are written as differences from.
    */
   function freeze(g: number) {
     const list = (states[g] as unknown[] | undefined) ?? NO_STATES
     const record = book.has(g)
+    let earliest = record ? book.seenTs(g) + contextTtlMs : Number.POSITIVE_INFINITY
+    for (let i = 0; i < list.length; i += 2) earliest = Math.min(earliest, detectors[list[i] as number]!.expiry(list[i + 1]))
     // States often repeat their slot's name ('u:<subject>' holds the subject): it is known to both sides.
     codec.begin(namesOf(g))
     codec.byte(record ? 1 : 0)
-    if (record) codec.write(book.seenTs(g) + contextTtlMs)
     codec.varint(list.length / 2)
-    for (let i = 0; i < list.length; i += 2) {
-      codec.byte(list[i] as number)
-      codec.write(detectors[list[i] as number]!.expiry(list[i + 1]))
-    }
+    for (let i = 0; i < list.length; i += 2) codec.byte(list[i] as number)
+    // 0: nothing expires; else 1 + the zig-zag bucket.
+    codec.varint(earliest === Number.POSITIVE_INFINITY ? 0 : 1 + zigzag(bucketOf(earliest)))
     try {
       for (let i = 1; i < list.length; i += 2) codec.write(list[i])
       if (record) codec.write(book.toJSON(g))
@@ -236,27 +238,22 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
   function decodeGroup(g: number, h: number, release: boolean): unknown[] {
     codec.open(frozen.bufferOf(h), frozen.start(h), frozen.stop(h), release, namesOf(g))
     const record = codec.readByte() === 1
-    if (record) codec.read()
     const n = codec.readVarint()
     const list = new Array<unknown>(2 * n)
-    for (let i = 0; i < n; i++) {
-      list[2 * i] = codec.readByte()
-      codec.read()
-    }
+    for (let i = 0; i < n; i++) list[2 * i] = codec.readByte()
+    codec.readVarint()
     for (let i = 0; i < n; i++) list[2 * i + 1] = codec.read()
     decodedRecord = record ? (codec.read() as CredentialRecord) : null
     return list
   }
 
-  /** The earliest expiry among a frozen group's states and record, from its header. */
+  /** The start of the sweep bucket of the earliest expiry among a frozen group's states and record, from its header. */
   function frozenExpiry(h: number): number {
     codec.open(frozen.bufferOf(h), frozen.start(h), frozen.stop(h), false)
-    let next = codec.readByte() === 1 ? (codec.read() as number) : Number.POSITIVE_INFINITY
-    for (let n = codec.readVarint(); n > 0; n--) {
-      codec.readByte()
-      next = Math.min(next, codec.read() as number)
-    }
-    return next
+    codec.readByte()
+    for (let n = codec.readVarint(); n > 0; n--) codec.readByte()
+    const bucket = codec.readVarint()
+    return bucket === 0 ? Number.POSITIVE_INFINITY : unzigzag(bucket - 1) * config.sweepEveryMs
   }
 
   /** A group's name and, for a 'x:' name, the rest: the strings its states most often repeat. */

@@ -532,8 +532,9 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
   return true
 }
 
-const zigzag = (n: number) => (n >= 0 ? n * 2 : -n * 2 - 1)
-const unzigzag = (n: number) => (n % 2 === 0 ? n / 2 : -(n + 1) / 2)
+/** Integers as the non-negative ones varints hold: 0, -1, 1, -2, … as 0, 1, 2, 3, … */
+export const zigzag = (n: number) => (n >= 0 ? n * 2 : -n * 2 - 1)
+export const unzigzag = (n: number) => (n % 2 === 0 ? n / 2 : -(n + 1) / 2)
 
 /**
  * Byte strings by handle, in chunks of at most 4 MB (a growing single buffer would hold up to a third more than it
