@@ -1,6 +1,7 @@
 // `make bench-memory` (`--tokens N`, `--profile cookie|oidc`, `--only d1,d2`, `--hot-groups N`, `--revisits N`,
 // `--snapshot file`): detector state held for a million active tokens, all inside the window, so no slot is
-// evicted. Reports the V8 heap after a full GC, before and after, per million tokens (goal: ≤ 256 MB). The
+// evicted. Reports the V8 heap after a full GC, before and after, per million tokens (goal: ≤ 256 MB), and where
+// it goes per token (the engine's footprint: frozen bytes, slot names, per-group columns, the rest). The
 // engine's credential records keep their numbers in typed arrays, whose memory V8 counts outside the heap
 // (`arrayBuffers`): it is added, so the figure is everything the state holds. `--only <detector,…>` runs a
 // subset, to see what each one costs.
@@ -106,6 +107,7 @@ for (let i = 0, tokens = 0; tokens < TOKENS; i++, users++) {
 engine.takeChanges()
 const after = heapMb()
 const loaded = performance.now()
+const footprint = engine.footprint()
 
 // `--revisits N` (after the heap is measured): N more requests, each from a user drawn at random, as a tenant with
 // this many active users sends them. Past the hot allowance most find their user's state frozen and thaw it: the
@@ -142,6 +144,20 @@ const result = {
   heap_mb_before: Math.round(before),
   heap_mb_after: Math.round(after),
   heap_mb_per_million_tokens: Math.round(((after - before) / TOKENS) * 1_000_000),
+  // Where it goes, in bytes per token: the frozen groups' bytes, the slot-name index, the per-group columns, and
+  // the rest (hot states as objects, the hot credential records' columns, symbols).
+  bytes_per_token: (() => {
+    const per = (bytes: number) => Math.round(bytes / TOKENS)
+    const total = (after - before) * 1024 * 1024
+    return {
+      frozen: per(footprint.frozenReserved),
+      names: per(footprint.nameBytes),
+      columns: per(footprint.columnBytes),
+      hot_and_rest: per(total - footprint.frozenReserved - footprint.nameBytes - footprint.columnBytes),
+    }
+  })(),
+  groups: footprint.groups,
+  hot_groups: footprint.hotGroups,
   events_per_s: Math.round(events / ((loaded - began) / 1000)),
   ...(REVISITS > 0 ? { revisits: REVISITS, revisit_events_per_s: Math.round(REVISITS / (revisitMs / 1000)), frozen_groups_after_revisits: engine.frozen } : {}),
 }

@@ -19,6 +19,7 @@ function scripted(script: Detection[][]): DetectionEngine {
     process: () => script[i++] ?? [],
     takeChanges: () => entries.splice(0),
     restore: () => undefined,
+    footprint: () => ({ groups: 0, hotGroups: 0, frozenGroups: 0, frozenBytes: 0, frozenReserved: 0, nameBytes: 0, columnBytes: 0 }),
   }
 }
 

@@ -110,6 +110,7 @@ export function withCorroboration(engine: DetectionEngine, config: Corroboration
     get frozen() {
       return engine.frozen
     },
+    footprint: () => engine.footprint(),
     get watermark() {
       return engine.watermark
     },

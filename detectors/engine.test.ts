@@ -230,11 +230,17 @@ test('frozen groups are swept at the same sweep as hot ones, and a frozen state 
       const forgotten = e.takeChanges().filter((c) => c.state === undefined).map((c) => c.key).sort()
       trail.push(`${i} size ${e.size} records ${e.credentials} forgot ${forgotten.join(' ')}`)
     }
-    return { trail, frozen: e.frozen }
+    return { trail, frozen: e.frozen, footprint: e.footprint() }
   }
   const hot = run(Number.POSITIVE_INFINITY)
   const cold = run(1)
   assert.ok(cold.frozen > 10, `groups were frozen (${cold.frozen})`)
   assert.deepEqual(cold.trail, hot.trail)
+  // The footprint counts the same groups both ways, and the frozen ones' bytes.
+  assert.equal(cold.footprint.groups, hot.footprint.groups)
+  assert.equal(cold.footprint.frozenGroups, cold.frozen)
+  assert.ok(cold.footprint.hotGroups <= 1)
+  assert.equal(hot.footprint.frozenBytes, 0)
+  assert.ok(cold.footprint.frozenBytes > 10 * cold.frozen && cold.footprint.frozenReserved >= cold.footprint.frozenBytes)
   assert.ok(hot.trail.some((line) => line.includes('forgot last_use|')), 'states fell due during the run')
 })

@@ -56,6 +56,25 @@ export interface DetectionEngine {
   /** Slot groups whose states are frozen (EngineConfig.hotGroups). */
   readonly frozen: number
   readonly watermark: number
+  /** What the engine's own structures hold, for the memory benchmark and the frozen-bytes gauge. */
+  footprint(): EngineFootprint
+}
+
+/**
+ * Bytes held by the engine's structures outside the JS objects of hot states and the credential records' columns:
+ * the frozen bytes, the slot-name index and the per-group columns.
+ */
+export interface EngineFootprint {
+  groups: number
+  hotGroups: number
+  frozenGroups: number
+  /** Frozen states and records: their bytes, and the bytes of the chunks holding them (stale bytes included). */
+  frozenBytes: number
+  frozenReserved: number
+  /** The slot-name index: its hash table, and the names as bytes. */
+  nameBytes: number
+  /** Per-group columns, the list of states' slots counted at 8 bytes each. */
+  columnBytes: number
 }
 
 /** What process returns for the (usual) event that detects nothing: shared, so a quiet event allocates no list. */
@@ -463,6 +482,17 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
     },
     get watermark() {
       return maxTs - config.latenessMs
+    },
+    footprint() {
+      return {
+        groups: index.size,
+        hotGroups: hot,
+        frozenGroups: frozen.count,
+        frozenBytes: frozen.bytes,
+        frozenReserved: frozen.reserved.total,
+        nameBytes: index.bytes,
+        columnBytes: filed.byteLength + dirty.byteLength + used.byteLength + inRing.byteLength + recordFrozen.byteLength + 8 * states.length,
+      }
     },
     process(event, detectedTs) {
       if (event.ts > maxTs) {

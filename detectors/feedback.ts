@@ -321,6 +321,7 @@ export function withFeedback(engine: DetectionEngine, book: FeedbackBook, onLowe
     get frozen() {
       return engine.frozen
     },
+    footprint: () => engine.footprint(),
     process(event, detectedTs) {
       const found = engine.process(event, detectedTs)
       if (found.length === 0 || book.empty) return found

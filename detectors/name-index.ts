@@ -19,10 +19,11 @@ export class NameIndex {
   private count = 0
   private hashes: Uint32Array<ArrayBuffer>
   private readonly names: TextColumn
+  private readonly arena = new TextArena()
 
   constructor(capacity = 1024) {
     this.hashes = new Uint32Array(capacity)
-    this.names = new TextColumn(new TextArena(), capacity)
+    this.names = new TextColumn(this.arena, capacity)
   }
 
   get size(): number {
@@ -55,6 +56,11 @@ export class NameIndex {
     let i = h & this.mask
     while (this.table[i] !== EMPTY) i = (i + 1) & this.mask
     this.table[i] = g
+  }
+
+  /** Bytes held: the hash table, the hashes and the names. */
+  get bytes(): number {
+    return this.table.byteLength + this.hashes.byteLength + this.names.bytes + this.arena.bytes.length
   }
 
   /** The name of group `g`. */

@@ -609,6 +609,11 @@ export class BlobStore {
     return this.live + this.stale
   }
 
+  /** Bytes of the blobs held. */
+  get bytes(): number {
+    return this.live
+  }
+
   /** Bytes of the chunks held (what the store costs), and of the one being filled. */
   get reserved(): { total: number; tail: number } {
     let total = 0

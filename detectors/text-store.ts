@@ -253,6 +253,11 @@ export class TextColumn {
     this.len = len
   }
 
+  /** Bytes of the column's own arrays (its values are in the arena's). */
+  get bytes(): number {
+    return this.off.byteLength + this.len.byteLength
+  }
+
   isNull(row: number): boolean {
     return this.len[row] === NULL
   }

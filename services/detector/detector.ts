@@ -79,6 +79,7 @@ export function createDetectorService(deps: DetectorServiceDeps) {
     lastCheckpoint = deps.now()
     deps.metrics.detectorSlots.set(state.size)
     deps.metrics.detectorFrozenGroups.set(state.frozen)
+    deps.metrics.detectorFrozenBytes.set(state.frozenBytes)
   }
 
   /** A new assignment: forget partitions given to another worker (and their uncommitted offsets). */

@@ -21,6 +21,8 @@ export interface PartitionedState {
   readonly size: number
   /** Slot groups frozen into bytes, over all partitions (EngineConfig.hotGroups). */
   readonly frozen: number
+  /** Bytes held by the frozen groups' chunks, over all partitions. */
+  readonly frozenBytes: number
 }
 
 export function createPartitionedState(kafka: Kafka, stateTopic: string, createEngine: () => DetectionEngine): PartitionedState {
@@ -75,6 +77,11 @@ export function createPartitionedState(kafka: Kafka, stateTopic: string, createE
       let frozen = 0
       for (const engine of engines.values()) frozen += engine.frozen
       return frozen
+    },
+    get frozenBytes() {
+      let bytes = 0
+      for (const engine of engines.values()) bytes += engine.footprint().frozenReserved
+      return bytes
     },
   }
 }
