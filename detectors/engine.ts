@@ -68,12 +68,12 @@ export interface EngineFootprint {
   groups: number
   hotGroups: number
   frozenGroups: number
-  /** Frozen states and records: their bytes, and the bytes of the chunks holding them (stale bytes included). */
+  /** Frozen states and records: their bytes, and the bytes held for them (chunks, stale bytes included, and handles). */
   frozenBytes: number
   frozenReserved: number
   /** The slot-name index: its hash table, and the names as bytes. */
   nameBytes: number
-  /** Per-group columns, the list of states' slots counted at 8 bytes each. */
+  /** Per-group columns and the sweep's wheel, a JS array's element counted at 8 bytes. */
   columnBytes: number
 }
 
@@ -166,6 +166,13 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
     used = grown(used, capacity)
     inRing = grown(inRing, capacity)
     recordFrozen = grown(recordFrozen, capacity)
+  }
+
+  /** Entries in the sweep's wheel (a group may be filed under more than one bucket until they are swept). */
+  function filedEntries(): number {
+    let n = 0
+    for (const due of wheel.values()) n += due.length
+    return n
   }
 
   function touch(g: number) {
@@ -489,9 +496,9 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
         hotGroups: hot,
         frozenGroups: frozen.count,
         frozenBytes: frozen.bytes,
-        frozenReserved: frozen.reserved.total,
+        frozenReserved: frozen.reserved.total + frozen.handleBytes,
         nameBytes: index.bytes,
-        columnBytes: filed.byteLength + dirty.byteLength + used.byteLength + inRing.byteLength + recordFrozen.byteLength + 8 * states.length,
+        columnBytes: filed.byteLength + dirty.byteLength + used.byteLength + inRing.byteLength + recordFrozen.byteLength + 8 * (states.length + filedEntries()),
       }
     },
     process(event, detectedTs) {

@@ -3,6 +3,7 @@
 // to the new token when it refreshes; whoever copied the old one keeps replaying it until it expires.
 // A lineage is one session, one token kind and one OAuth client: several apps in one SSO session each hold
 // their own tokens, and that is not a fork.
+import { createInterner } from './compact.js'
 import { clientsDiffer, createUseReader, differs, evidenceOf, plainUse, roundScore, sessionSlot, tokenKeyOf, type Use } from './signals.js'
 import { NO_FINDINGS, NO_SLOTS, severityFor, type CredentialContext, type Detector, type Finding, type StepResult } from './types.js'
 
@@ -49,6 +50,8 @@ export interface SessionForkState {
 
 export function createSessionForkDetector(config: SessionForkConfig = DEFAULT_SESSION_FORK): Detector<SessionForkState> {
   const read = createUseReader()
+  // Lineages are few (token kinds times clients): every credential of one shares its name, not a copy per event.
+  const lineageOf = createInterner(4096)
   // The one slot an event touches, reused: the engine reads it before the next call.
   const one = ['']
   return {
@@ -64,14 +67,14 @@ export function createSessionForkDetector(config: SessionForkConfig = DEFAULT_SE
       // A session presenting one credential cannot fork: the engine's record of the session holds all this
       // detector would remember of it, so state is built only when a second credential shows up.
       if (!state && context?.key === slot && (context.uses === 0 || context.isFirstToken(event))) return { state, findings: NO_FINDINGS }
-      const s: SessionForkState = state ?? fromContext(event, context) ?? { subject: null, session_id: event.session_id!, creds: [], incident_ts: null, reported_score: 0, last: event.ts }
+      const s: SessionForkState = state ?? fromContext(event, context, lineageOf) ?? { subject: null, session_id: event.session_id!, creds: [], incident_ts: null, reported_score: 0, last: event.ts }
       s.subject ??= event.subject ?? null
       if (event.ts > s.last) s.last = event.ts
       const use = read.useOf(event, context)
       const fp = event.token_fp!
       let cred = s.creds.find((c) => c.id === id)
       if (!cred) {
-        cred = { id, fp, lineage: `${event.token_kind ?? '?'}|${event.client_id ?? '?'}`, born: event.ts, origin: use, last: null }
+        cred = { id, fp, lineage: lineageOf(`${event.token_kind ?? '?'}|${event.client_id ?? '?'}`)!, born: event.ts, origin: use, last: null }
         s.creds.push(cred)
       } else if (event.kind === 'ISSUE' || event.ts < cred.born) {
         // The ISSUE (possibly arriving after the first presentations) fixes when and to whom it was issued.
@@ -103,12 +106,12 @@ export function createSessionForkDetector(config: SessionForkConfig = DEFAULT_SE
 }
 
 /** The session's first credential as the engine's record has it, when a second one appears. */
-function fromContext(event: { session_id?: string | null }, context: CredentialContext | undefined): SessionForkState | null {
+function fromContext(event: { session_id?: string | null }, context: CredentialContext | undefined, lineageOf: (s: string) => string | null): SessionForkState | null {
   if (!context || context.uses === 0 || context.token === null) return null
   // The record's uses carry more than a Use (place coordinates, flags): only the Use is kept.
   const last = context.last()
   const first: Credential = {
-    id: context.token, fp: context.tokenFp ?? context.token.slice(2), lineage: `${context.tokenKind ?? '?'}|${context.clientId ?? '?'}`,
+    id: context.token, fp: context.tokenFp ?? context.token.slice(2), lineage: lineageOf(`${context.tokenKind ?? '?'}|${context.clientId ?? '?'}`)!,
     born: context.firstTs, origin: plainUse(context.first()!), last: last && plainUse(last),
   }
   return { subject: context.subject, session_id: event.session_id!, creds: [first], incident_ts: null, reported_score: 0, last: context.seenTs }

@@ -614,6 +614,11 @@ export class BlobStore {
     return this.live
   }
 
+  /** Bytes of the table of handles (chunk, offset and length of each). */
+  get handleBytes(): number {
+    return this.chunk.byteLength + this.off.byteLength + this.len.byteLength
+  }
+
   /** Bytes of the chunks held (what the store costs), and of the one being filled. */
   get reserved(): { total: number; tail: number } {
     let total = 0
