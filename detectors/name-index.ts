@@ -19,7 +19,8 @@ export class NameIndex {
   private count = 0
   private hashes: Uint32Array<ArrayBuffer>
   private readonly names: TextColumn
-  private readonly arena = new TextArena()
+  // Names are added once per group and rarely cleared: the arena grows in small steps, holding little unused room.
+  private readonly arena = new TextArena(1.125)
 
   constructor(capacity = 1024) {
     this.hashes = new Uint32Array(capacity)
