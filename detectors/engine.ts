@@ -73,7 +73,7 @@ export interface EngineFootprint {
   frozenReserved: number
   /** The slot-name index: its hash table, and the names as bytes. */
   nameBytes: number
-  /** Per-group columns and the sweep's wheel, a JS array's element counted at 8 bytes. */
+  /** Per-group columns and the sweep's wheel (the list of states counted at 8 bytes a group). */
   columnBytes: number
 }
 
@@ -149,7 +149,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
   let changed: number[] = []
   // Checkpoint entries of groups forgotten (and their index possibly reused) before takeChanges.
   let forgotten: StateEntry[] = []
-  const wheel = new Map<number, number[]>()
+  const wheel = new Map<number, Filed>()
   const bucketOf = (t: number) => Math.floor(t / config.sweepEveryMs)
   let maxTs = 0
   let sweptBucket = Number.NEGATIVE_INFINITY
@@ -168,10 +168,9 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
     recordFrozen = grown(recordFrozen, capacity)
   }
 
-  /** Entries in the sweep's wheel (a group may be filed under more than one bucket until they are swept). */
-  function filedEntries(): number {
+  function wheelBytes(): number {
     let n = 0
-    for (const due of wheel.values()) n += due.length
+    for (const due of wheel.values()) n += due.groups.byteLength
     return n
   }
 
@@ -324,9 +323,9 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
     const bucket = Math.max(bucketOf(expiry), sweptBucket + 1)
     if (filed[g]! <= bucket) return
     filed[g] = bucket
-    const due = wheel.get(bucket)
-    if (due) due.push(g)
-    else wheel.set(bucket, [g])
+    let due = wheel.get(bucket)
+    if (due === undefined) wheel.set(bucket, (due = new Filed()))
+    due.push(g)
   }
 
   function mark(g: number, bit: number) {
@@ -452,7 +451,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
       if (!due) continue
       wheel.delete(bucket)
       for (let i = 0; i < due.length; i++) {
-        const g = due[i]!
+        const g = due.groups[i]!
         // Filed again under another bucket since, or freed (and maybe reused).
         if (filed[g] !== bucket) continue
         filed[g] = NOT_FILED
@@ -498,7 +497,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
         frozenBytes: frozen.bytes,
         frozenReserved: frozen.reserved.total + frozen.handleBytes,
         nameBytes: index.bytes,
-        columnBytes: filed.byteLength + dirty.byteLength + used.byteLength + inRing.byteLength + recordFrozen.byteLength + 8 * (states.length + filedEntries()),
+        columnBytes: filed.byteLength + dirty.byteLength + used.byteLength + inRing.byteLength + recordFrozen.byteLength + 8 * states.length + wheelBytes(),
       }
     },
     process(event, detectedTs) {
@@ -629,6 +628,24 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
       }
       if (hot > budget.perEngine) freezeColdest()
     },
+  }
+}
+
+/**
+ * The groups filed under one sweep bucket, as a growing typed list: a group filed again under an earlier bucket
+ * leaves its entry here, skipped when the bucket is swept (the group's `filed` column says where it is).
+ */
+class Filed {
+  groups = new Int32Array(8)
+  length = 0
+
+  push(g: number): void {
+    if (this.length === this.groups.length) {
+      const grown = new Int32Array(Math.ceil(this.length * 1.5))
+      grown.set(this.groups)
+      this.groups = grown
+    }
+    this.groups[this.length++] = g
   }
 }
 
