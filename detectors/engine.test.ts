@@ -244,3 +244,14 @@ test('frozen groups are swept at the same sweep as hot ones, and a frozen state 
   assert.ok(cold.footprint.frozenBytes > 10 * cold.frozen && cold.footprint.frozenReserved >= cold.footprint.frozenBytes)
   assert.ok(hot.trail.some((line) => line.includes('forgot last_use|')), 'states fell due during the run')
 })
+
+test('sweep buckets count from the first one filed: millisecond buckets of real timestamps evict on time', () => {
+  const e = createDetectionEngine([lastUse as Detector<unknown>], { latenessMs: 5 * MIN, sweepEveryMs: 1 })
+  const t0 = Date.parse('2026-12-05T08:00:00Z')
+  e.process(ev('a', t0, 's1', 1))
+  e.process(ev('b', t0 + 30 * MIN, 's2', 1))
+  assert.equal(e.size, 2, 's1 is due at 30 min, and events this late are still allowed for 5 more')
+  e.process(ev('c', t0 + 36 * MIN, 's2', 1))
+  assert.equal(e.size, 1, 's1 went once the sweep passed its bucket')
+  assert.deepEqual(e.takeChanges().find((c) => c.key === 'last_use|s:s1'), { key: 'last_use|s:s1', state: undefined })
+})

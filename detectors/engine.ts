@@ -82,7 +82,8 @@ const NO_DETECTIONS: readonly Detection[] = Object.freeze([])
 
 /** Checkpoint key prefix of the engine's credential records (not a detector's). */
 const CONTEXT = 'context'
-const NOT_FILED = Number.NaN
+/** `filed` of a group filed under no bucket (nothing due, or nothing due within 2^31 buckets of the first). */
+const NOT_FILED = 0x7fffffff
 const NO_STATES: readonly unknown[] = Object.freeze([])
 
 /**
@@ -115,8 +116,10 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
    */
   const states: (unknown[] | number | undefined)[] = []
   let capacity = 1024
-  /** The bucket the group is filed under at its earliest (NaN: not filed). */
-  let filed = new Float64Array(capacity).fill(NOT_FILED)
+  /** The bucket the group is filed under at its earliest, less `firstBucket` (NOT_FILED: none). */
+  let filed = new Int32Array(capacity).fill(NOT_FILED)
+  /** The first bucket anything was filed under: `filed` counts from it, so it fits 32 bits. */
+  let firstBucket = Number.NaN
   /** Detectors (bits 0–29) and the record (bit 30) changed since takeChanges; non-zero: in `changed`. */
   let dirty = new Int32Array(capacity)
   /** 1: the group's credential record is in its frozen bytes, not in the book. */
@@ -317,14 +320,25 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
     return g
   }
 
+  /** The bucket a group is filed under (+Infinity: none). */
+  function filedUnder(g: number): number {
+    const at = filed[g]!
+    return at === NOT_FILED ? Number.POSITIVE_INFINITY : firstBucket + at
+  }
+
   /** Files the group under a bucket unless it is filed under that bucket or an earlier one already. */
   function file(g: number, expiry: number) {
     // A bucket already swept is never visited again: the next sweep settles it.
     const bucket = Math.max(bucketOf(expiry), sweptBucket + 1)
-    if (filed[g]! <= bucket) return
-    filed[g] = bucket
-    let due = wheel.get(bucket)
-    if (due === undefined) wheel.set(bucket, (due = new Filed()))
+    // Never due (a state that never expires), or too far ahead to count: nothing to file.
+    if (!Number.isFinite(bucket)) return
+    if (Number.isNaN(firstBucket)) firstBucket = bucket
+    const at = Math.max(bucket - firstBucket, -0x80000000)
+    if (at >= NOT_FILED || filed[g]! <= at) return
+    filed[g] = at
+    const under = firstBucket + at
+    let due = wheel.get(under)
+    if (due === undefined) wheel.set(under, (due = new Filed()))
     due.push(g)
   }
 
@@ -453,7 +467,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
       for (let i = 0; i < due.length; i++) {
         const g = due.groups[i]!
         // Filed again under another bucket since, or freed (and maybe reused).
-        if (filed[g] !== bucket) continue
+        if (filedUnder(g) !== bucket) continue
         filed[g] = NOT_FILED
         settle(g)
       }
@@ -511,7 +525,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
       let cg = credential === null ? -1 : groupOf(credential)
       if (cg >= 0 && recordFrozen[cg] === 1) thaw(cg)
       // A record past its time is gone, as if swept.
-      if (cg >= 0 && filed[cg]! <= sweptBucket + 1 && book.has(cg) && recordDue(cg)) {
+      if (cg >= 0 && filedUnder(cg) <= sweptBucket + 1 && book.has(cg) && recordDue(cg)) {
         book.forget(cg)
         if (track) mark(cg, RECORD_BIT)
       }
@@ -525,7 +539,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
           let g = groupOf(slotName)
           let before = g >= 0 ? stateOf(g, d) : undefined
           // A group filed after the next sweep holds nothing due (it is filed at its earliest expiry).
-          if (before !== undefined && filed[g]! <= sweptBucket + 1 && stateDue(d, before)) {
+          if (before !== undefined && filedUnder(g) <= sweptBucket + 1 && stateDue(d, before)) {
             // Due at a sweep already passed: forgotten, as the sweep would have.
             drop(g, d, track)
             before = undefined
