@@ -147,6 +147,22 @@ test('the blob store keeps every blob intact through drops, and gives back chunk
   assert.ok(store.size - tail <= (bytes * 4) / 3, `stale bytes were reclaimed: ${store.size} in use for ${bytes} live`)
 })
 
+test('blobs longer than 64 kB keep their length through drops and chunk moves', () => {
+  const store = new BlobStore()
+  const long = new Map<number, Buffer>()
+  const small: number[] = []
+  for (let i = 0; i < 40; i++) {
+    const blob = Buffer.alloc(65_535 + i * 1000, i)
+    long.set(store.put(blob), blob)
+    for (let k = 0; k < 200; k++) small.push(store.put(Buffer.alloc(100, k)))
+  }
+  // Every small blob dropped: the chunks holding long ones go mostly stale and move them.
+  for (const h of small) store.drop(h)
+  for (const [h, blob] of long) assert.deepEqual(store.bufferOf(h).subarray(store.start(h), store.stop(h)), blob)
+  assert.equal(store.count, long.size)
+  assert.equal(store.bytes, [...long.values()].reduce((n, b) => n + b.length, 0))
+})
+
 test('a short string that keeps coming back becomes a symbol, given back like the others', () => {
   const symbols = new Symbols(1)
   const codec = new StateCodec(symbols)

@@ -552,9 +552,11 @@ export class BlobStore {
   private readonly freeChunks: number[] = []
   /** The chunk being filled (-1: none yet). */
   private tail = -1
-  private chunk = new Uint32Array(1024)
+  // Per handle: its chunk, where it starts, and its length (LONG: in `longLength`); 8 bytes a blob.
+  private chunk = new Uint16Array(1024)
   private off = new Uint32Array(1024)
-  private len = new Uint32Array(1024)
+  private len = new Uint16Array(1024)
+  private readonly longLength = new Map<number, number>()
   private readonly free: number[] = []
   private handles = 0
   private live = 0
@@ -588,12 +590,13 @@ export class BlobStore {
   }
 
   stop(h: number): number {
-    return this.off[h]! + this.len[h]!
+    return this.off[h]! + this.lengthOf(h)
   }
 
   drop(h: number): void {
-    const n = this.len[h]!
+    const n = this.lengthOf(h)
     const c = this.chunk[h]!
+    if (n >= LONG) this.longLength.delete(h)
     this.live -= n
     this.stale += n
     this.staleIn[c]! += n
@@ -612,6 +615,11 @@ export class BlobStore {
   /** Bytes of the blobs held. */
   get bytes(): number {
     return this.live
+  }
+
+  private lengthOf(h: number): number {
+    const n = this.len[h]!
+    return n === LONG ? this.longLength.get(h)! : n
   }
 
   /** Bytes of the table of handles (chunk, offset and length of each). */
@@ -634,7 +642,8 @@ export class BlobStore {
     bytes.copy(this.chunks[c]!, this.fill[c]!, from, to)
     this.chunk[h] = c
     this.off[h] = this.fill[c]!
-    this.len[h] = n
+    this.len[h] = Math.min(n, LONG)
+    if (n >= LONG) this.longLength.set(h, n)
     this.fill[c]! += n
   }
 
@@ -646,6 +655,7 @@ export class BlobStore {
     let c = this.freeChunks.pop()
     if (c === undefined) {
       c = this.chunks.length
+      if (c >= NO_CHUNK) throw new RangeError('frozen state holds more chunks than a handle can name (256 GB)')
       this.chunks.push(buffer)
       this.fill.push(0)
       this.staleIn.push(0)
@@ -665,7 +675,7 @@ export class BlobStore {
     for (let h = 0; h < this.handles; h++) {
       if (this.chunk[h] !== c) continue
       const from = this.off[h]!
-      this.place(h, old, from, from + this.len[h]!)
+      this.place(h, old, from, from + this.lengthOf(h))
     }
     this.stale -= this.staleIn[c]!
     this.chunks[c] = null
@@ -676,10 +686,12 @@ export class BlobStore {
 }
 
 const MAX_CHUNK = 1 << 22
-const NO_CHUNK = 0xffffffff
+const NO_CHUNK = 0xffff
+/** A blob this long or longer has its length in BlobStore.longLength. */
+const LONG = 0xffff
 
-function widened(a: Uint32Array<ArrayBuffer>): Uint32Array<ArrayBuffer> {
-  const b = new Uint32Array(a.length * 2)
+function widened<T extends Uint16Array<ArrayBuffer> | Uint32Array<ArrayBuffer>>(a: T): T {
+  const b = new (a.constructor as new (n: number) => T)(a.length * 2)
   b.set(a)
   return b
 }
