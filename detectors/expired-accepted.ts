@@ -85,18 +85,18 @@ function upgraded(old: ExpiredAcceptedState): ExpiredAcceptedState {
  * use and its latest accepted presentation, each when it came before the expiry (a later one may be the
  * owner's next token, or the replay itself).
  */
-function knownBefore(context: CredentialContext | undefined, expiresAt: number): { nets: (string | null)[]; clients: (string | null)[] } {
-  const nets: (string | null)[] = []
-  const clients: (string | null)[] = []
-  if (!context || context.uses === 0) return { nets, clients }
-  if (context.firstTs <= expiresAt) {
-    nets.push(context.firstNetwork)
-    clients.push(context.firstClient)
+function knownBefore(context: CredentialContext | undefined, expiresAt: number): { nets: string[]; clients: string[] } {
+  const nets: string[] = []
+  const clients: string[] = []
+  const add = (net: string | null, client: string | null) => {
+    if (net !== null) nets.push(net)
+    if (client !== null) clients.push(client)
   }
+  if (!context || context.uses === 0) return { nets, clients }
+  if (context.firstTs <= expiresAt) add(context.firstNetwork, context.firstClient)
   if (context.lastTs <= expiresAt) {
     const last = context.last()!
-    nets.push(last.net)
-    clients.push(last.client)
+    add(last.net, last.client)
   }
   return { nets, clients }
 }
@@ -105,9 +105,7 @@ function judge(expiresAt: number, use: Use, context: CredentialContext | undefin
   const reasons = [`accepted ${Math.round((lateMs + config.skewMs) / 1000)} s after it expired at ${new Date(expiresAt).toISOString()} (skew allowance ${Math.round(config.skewMs / 1000)} s)`]
   let score = 0.6
   if (lateMs > config.longPastMs) { score += 0.1; reasons.push('long past its expiry: not a clock skew') }
-  const known = knownBefore(context, expiresAt)
-  const nets = known.nets.filter((n) => n !== null)
-  const clients = known.clients.filter((c) => c !== null)
+  const { nets, clients } = knownBefore(context, expiresAt)
   const newNetwork = nets.length > 0 && use.net !== null && !nets.includes(use.net)
   const newClient = clients.length > 0 && use.client !== null && !clients.includes(use.client)
   if (newNetwork) { score += 0.3; reasons.push(`from a network the credential had not used before the token expired (${use.net})`) }

@@ -16,7 +16,7 @@
 // token, validator or network). A revocation is matched against the buckets and, for each of the user's
 // credentials, the record's latest presentation. A quiet user keeps no bucket at all.
 import type { AuthEvent, RevokeScope } from '../schemas/model.js'
-import { clientOf, credentialKey, createUseReader, evidenceOf, overwriteUse, placeOf, plainUse, roundScore, type Use } from './signals.js'
+import { clientOf, credentialKey, createUseReader, evidenceOf, overwriteUse, placeOf, plainUse, roundScore, sharedUseOf, useOf, type Use } from './signals.js'
 import { appended, createInterner } from './compact.js'
 import { validatorOf } from './credential-book.js'
 import { NO_FINDINGS, NO_SLOTS, severityFor, type CredentialContext, type Detector, type Finding, type Presentation, type RecordedUse, type StepResult } from './types.js'
@@ -244,7 +244,7 @@ export function createRevokedAcceptedDetector(config: RevokedAcceptedConfig = DE
 
       if (event.kind === 'REVOKE') {
         if (s.revocations.some((r) => r.id === event.event_id)) return { state: s, findings: NO_FINDINGS }
-        const use = useOf(event, networkOf(event, context), clientFor(event, context), context)
+        const use = read.useOf(event, context)
         const rev: Revocation = {
           id: event.event_id, ts: event.ts, scope: scopeOf(event)!, session_id: event.session_id ?? null, token_fp: event.token_fp ?? null, jti: event.jti ?? null,
           client_id: event.client_id ?? null, use, reissued: null, latency: {}, hits: {},
@@ -343,7 +343,7 @@ function recordedAsLatest(
   return {
     cred, session_id: event.session_id ?? null, token_fp: event.token_fp ?? null, jti: event.jti ?? null, validator: intern(validatorOf(event))!, ok: true, net, client,
     stateless: isStateless(event.token_kind, event.action === 'introspect'), issued_at: event.issued_at ?? null, client_id: intern(event.client_id),
-    first: event.ts, first_id: event.event_id, last: event.ts, use: useOf(event, net, client, context),
+    first: event.ts, first_id: event.event_id, last: event.ts, use: sharedUseOf(event, context),
   }
 }
 
@@ -438,7 +438,7 @@ function record(
   const b: Bucket = {
     cred, session_id: sid, token_fp: fp, jti, validator: intern(validator)!, ok, net, client, stateless,
     issued_at: event.issued_at ?? null, client_id: intern(event.client_id),
-    first: event.ts, first_id: event.event_id, last: event.ts, use: useOf(event, net, client, context),
+    first: event.ts, first_id: event.event_id, last: event.ts, use: context ? sharedUseOf(event, context) : useOf(event, net),
   }
   s.buckets = appended(s.buckets, b)
   if (s.buckets.length > config.maxBuckets) {
@@ -486,14 +486,6 @@ function toFinding(
     summary: `${b.cred.startsWith('s:') ? 'session' : 'token'} accepted by ${b.validator} ${Math.round((v.at - v.rev.ts) / 1000)} s after its ${v.rev.scope} revocation`,
     evidence: evidenceOf([v.rev.use, accepted], reasons),
     first_malicious_ts: v.at,
-  }
-}
-
-/** A compact use of the event, sharing the engine's instances of its repeated strings when there is a context. */
-function useOf(event: AuthEvent, net: string | null, client: string | null, context: CredentialContext | undefined): Use {
-  return {
-    id: event.event_id, ts: event.ts, ip: event.ip ?? null, prefix: context ? context.eventPrefix : event.ip_prefix ?? null, asn: event.asn ?? null, net,
-    place: context ? context.eventPlace : placeOf(event), ua: context ? context.eventUserAgent : event.user_agent ?? null, client, device: event.device_id ?? null,
   }
 }
 
