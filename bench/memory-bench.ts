@@ -1,5 +1,5 @@
-// `make bench-memory` (`--tokens N`, `--profile cookie|oidc`, `--only d1,d2`, `--hot-groups N`, `--revisits N`,
-// `--snapshot file`): detector state held for a million active tokens, all inside the window, so no slot is
+// `make bench-memory` (`--tokens N`, `--profile cookie|oidc`, `--frozen disk|memory`, `--only d1,d2`, `--hot-groups N`,
+// `--revisits N`, `--snapshot file`): detector state held for a million active tokens, all inside the window, so no slot is
 // evicted. Reports the V8 heap after a full GC, before and after, per million tokens (goal: ≤ 256 MB), and where
 // it goes per token (the engine's footprint: frozen bytes, slot names, per-group columns, the rest). The
 // engine's credential records keep their numbers in typed arrays, whose memory V8 counts outside the heap
@@ -18,12 +18,14 @@
 // externalSessionId), the collector's token fingerprints, 32-hex-digit device ids.
 import { createHash } from 'node:crypto'
 import { cpus } from 'node:os'
+import { join } from 'node:path'
 import { writeHeapSnapshot } from 'node:v8'
 import type { AuthEvent } from '../schemas/model.js'
 import { createDetectionEngine, DEFAULT_HOT_GROUPS } from '../detectors/engine.js'
 import { createDetectors } from '../detectors/index.js'
 import { createCodecs } from '../services/shared/avro.js'
 import { createFingerprinter } from '../services/shared/fingerprint.js'
+import { packageRoot } from '../services/shared/paths.js'
 import { numberArg } from './args.js'
 
 const TOKENS = numberArg('--tokens', 1_000_000)
@@ -43,7 +45,12 @@ function heapMb(): number {
 const onlyAt = process.argv.indexOf('--only')
 const only = onlyAt === -1 ? null : new Set(process.argv[onlyAt + 1]?.split(','))
 const detectors = createDetectors({ windowMs: 30 * 60_000 }).filter((d) => only === null || only.has(d.name))
-const engine = createDetectionEngine(detectors, { latenessMs: 5 * 60_000, sweepEveryMs: 60_000, hotGroups: numberArg('--hot-groups', DEFAULT_HOT_GROUPS) })
+// Frozen groups' bytes on disk, as the detector service keeps them by default (SW_FROZEN_STORE), or in memory.
+const frozenAt = process.argv.indexOf('--frozen')
+const FROZEN = frozenAt === -1 ? 'disk' : process.argv[frozenAt + 1]
+if (FROZEN !== 'disk' && FROZEN !== 'memory') throw new Error('--frozen is disk or memory')
+const frozenDir = FROZEN === 'disk' ? join(packageRoot, 'bench', 'out', 'frozen') : undefined
+const engine = createDetectionEngine(detectors, { latenessMs: 5 * 60_000, sweepEveryMs: 60_000, hotGroups: numberArg('--hot-groups', DEFAULT_HOT_GROUPS), frozenDir })
 const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
 const start = Date.parse('2026-11-20T08:00:00Z')
 const codec = createCodecs().authEvent
@@ -136,6 +143,7 @@ for (let done = 0; done < REVISITS; ) {
 const result = {
   machine: `${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
   profile: PROFILE,
+  frozen: FROZEN,
   tokens: TOKENS,
   detectors: detectors.map((d) => d.name).join(' '),
   slots: engine.size,
@@ -156,6 +164,8 @@ const result = {
       hot_and_rest: per(total - footprint.frozenReserved - footprint.nameBytes - footprint.columnBytes),
     }
   })(),
+  // Not in the heap: the frozen groups' chunks in their file (the page cache holds what is read often).
+  disk_bytes_per_token: Math.round(footprint.frozenOnDisk / TOKENS),
   groups: footprint.groups,
   hot_groups: footprint.hotGroups,
   events_per_s: Math.round(events / ((loaded - began) / 1000)),

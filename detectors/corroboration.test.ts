@@ -19,7 +19,8 @@ function scripted(script: Detection[][]): DetectionEngine {
     process: () => script[i++] ?? [],
     takeChanges: () => entries.splice(0),
     restore: () => undefined,
-    footprint: () => ({ groups: 0, hotGroups: 0, frozenGroups: 0, frozenBytes: 0, frozenReserved: 0, nameBytes: 0, columnBytes: 0 }),
+    close: () => undefined,
+    footprint: () => ({ groups: 0, hotGroups: 0, frozenGroups: 0, frozenBytes: 0, frozenReserved: 0, frozenOnDisk: 0, frozenSpillFailures: 0, nameBytes: 0, columnBytes: 0 }),
   }
 }
 

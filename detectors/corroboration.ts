@@ -111,6 +111,7 @@ export function withCorroboration(engine: DetectionEngine, config: Corroboration
       return engine.frozen
     },
     footprint: () => engine.footprint(),
+    close: () => engine.close(),
     get watermark() {
       return engine.watermark
     },

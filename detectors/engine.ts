@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto'
 import type { AuthEvent, Detection } from '../schemas/model.js'
 import { createCredentialBook, grown, isUse, type CredentialRecord } from './credential-book.js'
 import { NameIndex } from './name-index.js'
-import { BlobStore, StateCodec, Unfreezable, unzigzag, zigzag } from './state-codec.js'
+import { BlobStore } from './blob-store.js'
+import { StateCodec, Unfreezable, unzigzag, zigzag } from './state-codec.js'
 import { credentialKey } from './signals.js'
 import type { Detector, Peek } from './types.js'
 
@@ -31,6 +32,11 @@ export interface EngineConfig {
    * A HotBudget is read on every event: engines sharing one (a worker's partitions) follow its changes.
    */
   hotGroups?: number | HotBudget
+  /**
+   * A directory for a file holding the frozen groups' bytes (blob-store.ts): the heap then keeps 8 bytes a frozen
+   * group instead of its bytes, and a thaw reads them back from the file (the page cache, mostly). None: memory.
+   */
+  frozenDir?: string
 }
 
 /** An allowance of hot slot groups that its owner may change while engines run (see EngineConfig.hotGroups). */
@@ -58,6 +64,8 @@ export interface DetectionEngine {
   readonly watermark: number
   /** What the engine's own structures hold, for the memory benchmark and the frozen-bytes gauge. */
   footprint(): EngineFootprint
+  /** Lets go of the frozen groups' file (EngineConfig.frozenDir); the engine is not used after. */
+  close(): void
 }
 
 /**
@@ -68,9 +76,15 @@ export interface EngineFootprint {
   groups: number
   hotGroups: number
   frozenGroups: number
-  /** Frozen states and records: their bytes, and the bytes held for them (chunks, stale bytes included, and handles). */
+  /**
+   * Frozen states and records: their bytes, the memory held for them (chunks, stale bytes included, and handles)
+   * and the bytes of their chunks on disk (EngineConfig.frozenDir).
+   */
   frozenBytes: number
   frozenReserved: number
+  frozenOnDisk: number
+  /** Chunks kept in memory because the file could not take them (a full disk). */
+  frozenSpillFailures: number
   /** The slot-name index: its hash table, and the names as bytes. */
   nameBytes: number
   /** Per-group columns and the sweep's wheel (the list of states counted at 8 bytes a group). */
@@ -133,7 +147,7 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
     if (g >= 0 && recordFrozen[g] === 1) thaw(g)
     return g
   })
-  const frozen = new BlobStore()
+  const frozen = new BlobStore({ dir: config.frozenDir })
   const codec = new StateCodec(book.symbols)
   // The hot groups (those with a list of states), for CLOCK: `ring` visits them in turn, `used` is set by every
   // touch and cleared by a visit, and a visit to a group not used since the last one freezes it. `inRing` says
@@ -264,7 +278,8 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
 
   /** A frozen group's list of states, and its record in decodedRecord; `release` when its bytes are about to be dropped. */
   function decodeGroup(g: number, h: number, release: boolean): unknown[] {
-    codec.open(frozen.bufferOf(h), frozen.start(h), frozen.stop(h), release, namesOf(g))
+    const bytes = frozen.view(h)
+    codec.open(bytes, 0, bytes.length, release, namesOf(g))
     const record = codec.readByte() === 1
     const n = codec.readVarint()
     const list = new Array<unknown>(2 * n)
@@ -277,7 +292,8 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
 
   /** The start of the sweep bucket of the earliest expiry among a frozen group's states and record, from its header. */
   function frozenExpiry(h: number): number {
-    codec.open(frozen.bufferOf(h), frozen.start(h), frozen.stop(h), false)
+    const bytes = frozen.view(h)
+    codec.open(bytes, 0, bytes.length, false)
     codec.readByte()
     for (let n = codec.readVarint(); n > 0; n--) codec.readByte()
     const bucket = codec.readVarint()
@@ -510,9 +526,14 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
         frozenGroups: frozen.count,
         frozenBytes: frozen.bytes,
         frozenReserved: frozen.reserved.total + frozen.handleBytes,
+        frozenOnDisk: frozen.reserved.disk,
+        frozenSpillFailures: frozen.spillFailures,
         nameBytes: index.bytes,
         columnBytes: filed.byteLength + dirty.byteLength + used.byteLength + inRing.byteLength + recordFrozen.byteLength + 8 * states.length + wheelBytes(),
       }
+    },
+    close() {
+      frozen.close()
     },
     process(event, detectedTs) {
       if (event.ts > maxTs) {

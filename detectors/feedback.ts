@@ -322,6 +322,7 @@ export function withFeedback(engine: DetectionEngine, book: FeedbackBook, onLowe
       return engine.frozen
     },
     footprint: () => engine.footprint(),
+    close: () => engine.close(),
     process(event, detectedTs) {
       const found = engine.process(event, detectedTs)
       if (found.length === 0 || book.empty) return found

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { BlobStore, StateCodec, Unfreezable } from './state-codec.js'
+import { StateCodec, Unfreezable } from './state-codec.js'
 import { Symbols } from './text-store.js'
 
 const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
@@ -114,53 +114,6 @@ test('random JSON values survive the round trip', () => {
     const values = [value(0), value(0), value(0)]
     assert.deepStrictEqual(roundTrip(values, symbols).back, values)
   }
-})
-
-test('the blob store keeps every blob intact through drops, and gives back chunks gone mostly stale', () => {
-  const store = new BlobStore()
-  const live = new Map<number, Buffer>()
-  const handles: number[] = []
-  let seed = 3
-  const next = () => (seed = (seed * 48271) % 2147483647)
-  // About 40 000 blobs live at a time (6 MB, several full chunks), 400 000 written: without giving chunks back
-  // the store would hold ten times its live bytes.
-  for (let i = 0; i < 400_000; i++) {
-    if (handles.length >= 40_000) {
-      const at = next() % handles.length
-      const h = handles[at]!
-      handles[at] = handles[handles.length - 1]!
-      handles.pop()
-      store.drop(h)
-      live.delete(h)
-    }
-    const blob = Buffer.alloc(1 + (next() % 300), i % 251)
-    const h = store.put(blob)
-    live.set(h, blob)
-    handles.push(h)
-  }
-  assert.equal(store.count, live.size)
-  for (const [h, blob] of live) assert.deepEqual(store.bufferOf(h).subarray(store.start(h), store.stop(h)), blob)
-  const bytes = [...live.values()].reduce((n, b) => n + b.length, 0)
-  const { total, tail } = store.reserved
-  // Every chunk but the one being filled is at least three quarters live (less what a blob too long left unused).
-  assert.ok(total - tail <= (bytes * 4) / 3 + 300 * (total / tail), `chunks were given back: ${total} held for ${bytes} live`)
-  assert.ok(store.size - tail <= (bytes * 4) / 3, `stale bytes were reclaimed: ${store.size} in use for ${bytes} live`)
-})
-
-test('blobs longer than 64 kB keep their length through drops and chunk moves', () => {
-  const store = new BlobStore()
-  const long = new Map<number, Buffer>()
-  const small: number[] = []
-  for (let i = 0; i < 40; i++) {
-    const blob = Buffer.alloc(65_535 + i * 1000, i)
-    long.set(store.put(blob), blob)
-    for (let k = 0; k < 200; k++) small.push(store.put(Buffer.alloc(100, k)))
-  }
-  // Every small blob dropped: the chunks holding long ones go mostly stale and move them.
-  for (const h of small) store.drop(h)
-  for (const [h, blob] of long) assert.deepEqual(store.bufferOf(h).subarray(store.start(h), store.stop(h)), blob)
-  assert.equal(store.count, long.size)
-  assert.equal(store.bytes, [...long.values()].reduce((n, b) => n + b.length, 0))
 })
 
 test('a short string that keeps coming back becomes a symbol, given back like the others', () => {

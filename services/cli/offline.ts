@@ -72,14 +72,18 @@ export function runBacktest(events: AuthEvent[], config: Config['detector'], onD
   // No checkpoints offline: the engine need not record which slots changed. Feedback is judged on both sides of
   // the corroboration, as in the detector service.
   const engine = withFeedback(withCorroboration(withFeedback(
-    createDetectionEngine(createDetectors({ windowMs: config.windowMs, ...config.detectors }), { latenessMs: config.latenessMs, sweepEveryMs: 60_000, trackChanges: false, hotGroups: config.hotGroups }),
+    createDetectionEngine(createDetectors({ windowMs: config.windowMs, ...config.detectors }), { latenessMs: config.latenessMs, sweepEveryMs: 60_000, trackChanges: false, hotGroups: config.hotGroups, frozenDir: config.frozenDir }),
     book, onLowered)), book, onLowered)
   let count = 0
-  for (const event of events) {
-    for (const detection of engine.process(event)) {
-      count++
-      onDetection(detection)
+  try {
+    for (const event of events) {
+      for (const detection of engine.process(event)) {
+        count++
+        onDetection(detection)
+      }
     }
+  } finally {
+    engine.close()
   }
   return count
 }

@@ -49,7 +49,7 @@ export function createDetectorService(deps: DetectorServiceDeps) {
   const hot: { perEngine: number } = { perEngine: deps.config.hotGroups }
   const createEngine = (): DetectionEngine => withFeedback(withCorroboration(withFeedback(createDetectionEngine(
     createDetectors({ windowMs: deps.config.windowMs, ...deps.config.detectors }),
-    { latenessMs: deps.config.latenessMs, sweepEveryMs: 60_000, hotGroups: hot satisfies HotBudget },
+    { latenessMs: deps.config.latenessMs, sweepEveryMs: 60_000, hotGroups: hot satisfies HotBudget, frozenDir: deps.config.frozenDir },
   ), book, lowered)), book, lowered)
   const state = createPartitionedState(deps.kafka, deps.topics.state, createEngine)
   const shareHotGroups = () => {
@@ -80,6 +80,8 @@ export function createDetectorService(deps: DetectorServiceDeps) {
     deps.metrics.detectorSlots.set(state.size)
     deps.metrics.detectorFrozenGroups.set(state.frozen)
     deps.metrics.detectorFrozenBytes.set(state.frozenBytes)
+    deps.metrics.detectorFrozenDiskBytes.set(state.frozenOnDisk)
+    deps.metrics.detectorFrozenSpillFailures.set(state.frozenSpillFailures)
   }
 
   /** A new assignment: forget partitions given to another worker (and their uncommitted offsets). */

@@ -2,7 +2,7 @@
 // everything kept as objects: same detections, same checkpoints, same eviction. Labeled traffic from the quality
 // scenario (every kind of honest noise and every attack), normalised as the backtest does. No Kafka, no ClickHouse.
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -32,8 +32,8 @@ async function scenarioEvents(): Promise<AuthEvent[]> {
   return events.sort((a, b) => a.ts - b.ts)
 }
 
-const engineWith = (hotGroups: number) =>
-  createDetectionEngine(createDetectors({ windowMs: config.detector.windowMs, ...config.detector.detectors }), { latenessMs: config.detector.latenessMs, sweepEveryMs: 60_000, hotGroups })
+const engineWith = (hotGroups: number, frozenDir?: string) =>
+  createDetectionEngine(createDetectors({ windowMs: config.detector.windowMs, ...config.detector.detectors }), { latenessMs: config.detector.latenessMs, sweepEveryMs: 60_000, hotGroups, frozenDir })
 
 function run(engine: DetectionEngine, events: AuthEvent[]): Detection[] {
   const out: Detection[] = []
@@ -43,14 +43,19 @@ function run(engine: DetectionEngine, events: AuthEvent[]): Detection[] {
 
 const byKey = (entries: StateEntry[]) => entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
 
-test('freezing idle state changes no detection and no checkpoint', async () => {
+test('freezing idle state changes no detection and no checkpoint, in memory or on disk', async (t) => {
   const events = await scenarioEvents()
-  for (const hot of [1, 40]) {
+  const dir = mkdtempSync(join(tmpdir(), 'sw-frozen-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  for (const [hot, frozenDir] of [[1, undefined], [40, undefined], [1, dir]] as const) {
     const objects = engineWith(Number.POSITIVE_INFINITY)
-    const frozen = engineWith(hot)
+    const frozen = engineWith(hot, frozenDir)
+    t.after(() => frozen.close())
     const expected = run(objects, events)
     assert.ok(expected.length > 10, `the scenario pages (${expected.length} detections)`)
     assert.deepStrictEqual(run(frozen, events), expected, `hotGroups ${hot}`)
+    // On disk, the chunks no longer being filled are read back from the file.
+    if (frozenDir) assert.ok(frozen.footprint().frozenOnDisk > 0, `frozen groups were written to disk: ${JSON.stringify(frozen.footprint())}`)
     assert.equal(objects.frozen, 0)
     assert.ok(frozen.frozen > 0, `hotGroups ${hot}: groups were frozen`)
     assert.equal(frozen.size, objects.size)

@@ -4,7 +4,7 @@
 // rebalance) reads back only that partition of the state topic before it processes p's first batch. A worker
 // never loads, holds or writes the state of users it does not own.
 import type { Kafka, Message } from 'kafkajs'
-import type { DetectionEngine, StateEntry } from '../../detectors/engine.js'
+import type { DetectionEngine, EngineFootprint, StateEntry } from '../../detectors/engine.js'
 import { readToEnd } from '../shared/consume.js'
 
 export interface PartitionedState {
@@ -21,12 +21,20 @@ export interface PartitionedState {
   readonly size: number
   /** Slot groups frozen into bytes, over all partitions (EngineConfig.hotGroups). */
   readonly frozen: number
-  /** Bytes held by the frozen groups' chunks, over all partitions. */
+  /** Bytes held by the frozen groups' chunks, over all partitions: in memory, and on disk (SW_FROZEN_STORE). */
   readonly frozenBytes: number
+  readonly frozenOnDisk: number
+  /** Chunks kept in memory because the frozen groups' file could not take them (a full disk), over all partitions. */
+  readonly frozenSpillFailures: number
 }
 
 export function createPartitionedState(kafka: Kafka, stateTopic: string, createEngine: () => DetectionEngine): PartitionedState {
   const engines = new Map<number, DetectionEngine>()
+  const sum = (of: (footprint: EngineFootprint) => number) => {
+    let total = 0
+    for (const engine of engines.values()) total += of(engine.footprint())
+    return total
+  }
   return {
     engine: (partition) => engines.get(partition),
     async ensure(partitions) {
@@ -51,6 +59,7 @@ export function createPartitionedState(kafka: Kafka, stateTopic: string, createE
       const released: number[] = []
       for (const partition of [...engines.keys()]) {
         if (keep.has(partition)) continue
+        engines.get(partition)!.close()
         engines.delete(partition)
         released.push(partition)
       }
@@ -79,9 +88,13 @@ export function createPartitionedState(kafka: Kafka, stateTopic: string, createE
       return frozen
     },
     get frozenBytes() {
-      let bytes = 0
-      for (const engine of engines.values()) bytes += engine.footprint().frozenReserved
-      return bytes
+      return sum((f) => f.frozenReserved)
+    },
+    get frozenOnDisk() {
+      return sum((f) => f.frozenOnDisk)
+    },
+    get frozenSpillFailures() {
+      return sum((f) => f.frozenSpillFailures)
     },
   }
 }

@@ -83,3 +83,10 @@ test('detector settings may be YAML, checked the same way', () => {
   writeFileSync(file, 'multi_network: [unclosed\n')
   assert.throws(() => loadConfig({ SW_DATA_DIR: dir, SW_DETECTORS_FILE: file }), /SW_DETECTORS_FILE: .*detectors\.yaml is not valid YAML: line 2, column 1/)
 })
+
+test('frozen detector state goes to disk under the data directory unless told otherwise', () => {
+  assert.equal(loadConfig({ SW_DATA_DIR: '/srv/sw' }).detector.frozenDir, '/srv/sw/frozen')
+  assert.equal(loadConfig({ SW_DATA_DIR: '/srv/sw', SW_FROZEN_DIR: '/var/cache/sw' }).detector.frozenDir, '/var/cache/sw')
+  assert.equal(loadConfig({ SW_FROZEN_STORE: 'memory', SW_FROZEN_DIR: '/var/cache/sw' }).detector.frozenDir, undefined)
+  assert.throws(() => loadConfig({ SW_FROZEN_STORE: 'tape' }), /SW_FROZEN_STORE/)
+})

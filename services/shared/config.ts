@@ -51,6 +51,8 @@ const envSchema = z.object({
   SW_STATE_TTL_SECONDS: seconds(2 * 60 * 60),
   SW_CHECKPOINT_SECONDS: seconds(5),
   SW_HOT_GROUPS: z.coerce.number().int().min(1).default(65_536),
+  SW_FROZEN_STORE: z.enum(['disk', 'memory']).default('disk'),
+  SW_FROZEN_DIR: z.string().optional(),
   SW_DETECTORS_FILE: z.string().optional(),
   SW_FEEDBACK_EXPIRY_DAYS: z.coerce.number().positive().max(3650).default(90),
   SW_FEEDBACK_FACTOR: z.coerce.number().min(0).max(1).default(0.4),
@@ -110,6 +112,11 @@ function buildConfig(env: z.infer<typeof envSchema>, secrets: Secrets, alerting:
       checkpointIntervalMs: env.SW_CHECKPOINT_SECONDS,
       /** Slot groups kept as objects; the least recently used of the rest are frozen into bytes (engine.ts). */
       hotGroups: env.SW_HOT_GROUPS,
+      /**
+       * Where frozen groups' bytes go (SW_FROZEN_STORE disk: a file per partition in this directory, unlinked at
+       * once; undefined: memory). A cache of the checkpoints: nothing in it needs to survive a restart.
+       */
+      frozenDir: env.SW_FROZEN_STORE === 'disk' ? resolve(env.SW_FROZEN_DIR ?? join(dataDir, 'frozen')) : undefined,
       /** Per-detector overrides and switched-off detectors (SW_DETECTORS_FILE); empty: the documented defaults. */
       detectors,
       feedback: {

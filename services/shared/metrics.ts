@@ -11,6 +11,8 @@ export function createMetrics() {
     detectorEvents: new Counter({ name: 'sessionwatch_detector_events_total', help: 'Events scored by the detector', registers: [registry] }),
     detectorSlots: new Gauge({ name: 'sessionwatch_detector_state_slots', help: 'State slots held by the detector', registers: [registry] }),
     detectorFrozenBytes: new Gauge({ name: 'sessionwatch_detector_frozen_bytes', help: 'Bytes held by frozen slot groups (their chunks, stale bytes included)', registers: [registry] }),
+    detectorFrozenDiskBytes: new Gauge({ name: 'sessionwatch_detector_frozen_disk_bytes', help: 'Bytes of frozen slot groups written to their file on disk (SW_FROZEN_STORE=disk), stale bytes included', registers: [registry] }),
+    detectorFrozenSpillFailures: new Gauge({ name: 'sessionwatch_detector_frozen_spill_failures', help: 'Chunks of frozen slot groups kept in memory because their file could not take them (a full disk)', registers: [registry] }),
     detectorFrozenGroups: new Gauge({ name: 'sessionwatch_detector_frozen_groups', help: 'Slot groups whose state is frozen into bytes (past the hot allowance)', registers: [registry] }),
     detectorHotGroupsPerPartition: new Gauge({ name: 'sessionwatch_detector_hot_groups_per_partition', help: 'Slot groups each owned partition may keep as objects: SW_HOT_GROUPS shared by the partitions this worker owns', registers: [registry] }),
     sinkRows: new Counter({ name: 'sessionwatch_sink_rows_total', help: 'Rows inserted into ClickHouse', labelNames: ['table'], registers: [registry] }),
