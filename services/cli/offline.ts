@@ -10,7 +10,7 @@ import { openInput, readLines } from '../collector/lines.js'
 import type { Normalize } from '../collector/pipeline.js'
 import { createLineProcessor } from '../collector/pipeline.js'
 import { expandInputs } from '../collector/replay.js'
-import type { Config } from '../shared/config.js'
+import { ensureFrozenDir, type Config } from '../shared/config.js'
 import { UsageError } from '../shared/errors.js'
 import { parseFeedbackJson } from '../shared/feedback-json.js'
 import type { Readable } from 'node:stream'
@@ -67,6 +67,7 @@ export async function parseInputs(deps: OfflineDeps, format: string, files: stri
 export function runBacktest(events: AuthEvent[], config: Config['detector'], onDetection: (d: Detection) => void, feedback: readonly DetectionFeedback[] = [], onLowered?: (d: Detection) => void): number {
   // Stable sort: events with equal times keep their input order.
   events.sort((a, b) => a.ts - b.ts)
+  ensureFrozenDir(config)
   const book = createFeedbackBook(config.feedback)
   for (const record of feedback) book.add(record)
   // No checkpoints offline: the engine need not record which slots changed. Feedback is judged on both sides of

@@ -7,7 +7,7 @@ import { createDetectionEngine, type DetectionEngine, type HotBudget } from '../
 import { createFeedbackBook, withFeedback, type BenignPattern } from '../../detectors/feedback.js'
 import { createDetectors } from '../../detectors/index.js'
 import type { Codecs } from '../shared/avro.js'
-import type { Config } from '../shared/config.js'
+import { ensureFrozenDir, type Config } from '../shared/config.js'
 import { readToEnd } from '../shared/consume.js'
 import { createPartitionedState } from './partitions.js'
 import { createConsumer, createProducer, sendAll, type TopicNames } from '../shared/kafka.js'
@@ -120,6 +120,7 @@ export function createDetectorService(deps: DetectorServiceDeps) {
     state,
     feedback: book,
     async start() {
+      ensureFrozenDir(deps.config)
       producer = createProducer(deps.kafka)
       await producer.connect()
       // Every verdict before the first event, so a restart never pages once more on a pattern judged benign.
@@ -199,6 +200,8 @@ export function createDetectorService(deps: DetectorServiceDeps) {
       await consumer?.disconnect()
       await feedbackConsumer?.disconnect()
       await producer?.disconnect()
+      // Their frozen groups' files too: the state is in the checkpoints.
+      await serial.add(() => state.release(new Set()))
     },
   }
 }

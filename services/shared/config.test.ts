@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { ConfigError } from './errors.js'
-import { describeSettings, loadConfig, requireSecret } from './config.js'
+import { describeSettings, ensureFrozenDir, loadConfig, requireSecret } from './config.js'
 
 test('defaults describe the local setup', () => {
   const config = loadConfig({})
@@ -89,4 +89,15 @@ test('frozen detector state goes to disk under the data directory unless told ot
   assert.equal(loadConfig({ SW_DATA_DIR: '/srv/sw', SW_FROZEN_DIR: '/var/cache/sw' }).detector.frozenDir, '/var/cache/sw')
   assert.equal(loadConfig({ SW_FROZEN_STORE: 'memory', SW_FROZEN_DIR: '/var/cache/sw' }).detector.frozenDir, undefined)
   assert.throws(() => loadConfig({ SW_FROZEN_STORE: 'tape' }), /SW_FROZEN_STORE/)
+})
+
+test('a frozen-state directory that cannot be written is a ConfigError naming SW_FROZEN_DIR', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sw-config-'))
+  const ok = loadConfig({ SW_DATA_DIR: dir }).detector
+  ensureFrozenDir(ok)
+  assert.deepEqual(readdirSync(join(dir, 'frozen')), [], 'made, and the probe removed')
+  // A file where the directory should be: no user, root included, can make a directory there.
+  writeFileSync(join(dir, 'taken'), '')
+  assert.throws(() => ensureFrozenDir(loadConfig({ SW_FROZEN_DIR: join(dir, 'taken', 'frozen') }).detector), (e: unknown) => e instanceof ConfigError && /SW_FROZEN_DIR/.test(e.message))
+  ensureFrozenDir(loadConfig({ SW_FROZEN_STORE: 'memory', SW_FROZEN_DIR: join(dir, 'taken', 'frozen') }).detector)
 })

@@ -1,7 +1,7 @@
 // The one place that reads process.env. Parsed once per process into a frozen, typed object;
 // each component receives only its slice.
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { z } from 'zod'
 import { ConfigError } from './errors.js'
@@ -201,6 +201,23 @@ function resolveSecrets(env: Env, dataDir: string, allowLocal: boolean): Secrets
 }
 
 /** A secret a component cannot run without; checked where it is used, so `parse` needs only the key it uses. */
+/**
+ * Makes the directory of the frozen detector state's files (SW_FROZEN_DIR) and checks a file can be made in it, so
+ * a directory the process cannot write is a ConfigError at start rather than a failure at a partition's first batch.
+ */
+export function ensureFrozenDir(detector: { frozenDir?: string }): void {
+  const dir = detector.frozenDir
+  if (dir === undefined) return
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    const probe = join(dir, `.probe-${process.pid}-${randomBytes(6).toString('hex')}`)
+    writeFileSync(probe, '', { flag: 'wx', mode: 0o600 })
+    unlinkSync(probe)
+  } catch (error) {
+    throw new ConfigError(`SW_FROZEN_DIR ${dir} cannot hold the frozen detector state's files (or set SW_FROZEN_STORE=memory): ${(error as Error).message}`, error)
+  }
+}
+
 export function requireSecret(value: string | undefined, name: (typeof SECRET_NAMES)[number]): string {
   if (!value) {
     throw new ConfigError(`${name} is not set: give it in the environment (at least 32 characters), or set SW_LOCAL_SECRETS=1 to have a local one generated under the data directory`)
