@@ -255,3 +255,41 @@ test('sweep buckets count from the first one filed: millisecond buckets of real 
   assert.equal(e.size, 1, 's1 went once the sweep passed its bucket')
   assert.deepEqual(e.takeChanges().find((c) => c.key === 'last_use|s:s1'), { key: 'last_use|s:s1', state: undefined })
 })
+
+test('a restore holds no more hot groups than the allowance at any point, and applies entries in order as the topic keeps them', () => {
+  const source = createDetectionEngine([lastUse as Detector<unknown>], { latenessMs: 5 * MIN, sweepEveryMs: MIN })
+  for (let i = 0; i < 2000; i++) source.process(ev('e' + i, i * 100, 's' + i, 1))
+  const checkpoint = source.takeChanges()
+  assert.equal(checkpoint.length, 4000, 'a state and a record per session')
+  const restored = createDetectionEngine([lastUse as Detector<unknown>], { latenessMs: 5 * MIN, sweepEveryMs: MIN, hotGroups: 100 })
+  let peak = 0
+  // Read as the restore consumes them: the hot groups held while it is under way.
+  function* entries() {
+    for (const entry of checkpoint) {
+      peak = Math.max(peak, restored.footprint().hotGroups)
+      yield entry
+    }
+  }
+  restored.restore(entries())
+  assert.ok(peak <= 101, `at most the allowance hot while restoring (peak ${peak})`)
+  assert.equal(restored.size, 2000)
+  assert.equal(restored.credentials, 2000)
+  assert.ok(restored.frozen > 1800)
+  // Older versions and tombstones before the latest, as a topic not yet compacted holds them.
+  const s = (last: number) => ({ last })
+  const replay = createDetectionEngine([lastUse as Detector<unknown>], { latenessMs: 5 * MIN, sweepEveryMs: MIN, hotGroups: 1 })
+  replay.restore([
+    { key: 'last_use|s:a', state: s(1) }, { key: 'last_use|s:b', state: s(1) }, { key: 'last_use|s:a', state: s(2) },
+    { key: 'last_use|s:b', state: undefined }, { key: 'last_use|s:c', state: undefined }, { key: 'last_use|s:c', state: s(3) },
+  ])
+  const compacted = createDetectionEngine([lastUse as Detector<unknown>], { latenessMs: 5 * MIN, sweepEveryMs: MIN })
+  compacted.restore([{ key: 'last_use|s:a', state: s(2) }, { key: 'last_use|s:c', state: s(3) }])
+  assert.equal(replay.size, 2)
+  // An event at time 0 leaves a restored state's `last` as it was, so the checkpoint after it shows the state.
+  const read = (e: ReturnType<typeof createDetectionEngine>) => ['a', 'b', 'c'].map((k) => {
+    e.process(ev('p' + k, 0, k, 1))
+    return e.takeChanges().find((c) => c.key === 'last_use|s:' + k)?.state
+  })
+  assert.deepEqual(read(replay), [s(2), s(0), s(3)])
+  assert.deepEqual(read(compacted), [s(2), s(0), s(3)])
+})

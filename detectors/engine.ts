@@ -54,6 +54,10 @@ export interface DetectionEngine {
   process(event: AuthEvent, detectedTs?: number): readonly Detection[]
   /** Slots changed since the last call (undefined state = forgotten), for checkpointing. */
   takeChanges(): StateEntry[]
+  /**
+   * Applies checkpoint entries in order, as the state topic holds them: a later entry for a key replaces an
+   * earlier one, and an undefined state forgets it, so a topic not yet compacted restores as the compacted one.
+   */
   restore(entries: Iterable<StateEntry>): void
   /** Detector states held. */
   readonly size: number
@@ -645,7 +649,8 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
         if (d === undefined) continue
         const name = key.slice(bar + 1)
         let g = index.get(name)
-        // Restored into objects, frozen again past the allowance at the end.
+        // Restored into objects, and the coldest frozen as soon as they pass the allowance: a partition's state
+        // is never all objects at once.
         if (g >= 0 && typeof states[g] === 'number') thaw(g)
         if (state !== undefined) {
           if (g < 0) g = create(name)
@@ -660,8 +665,8 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
           if (d < 0) book.forget(g)
           if (states[g] === undefined && !book.has(g)) release(g)
         }
+        if (hot > budget.perEngine) freezeColdest()
       }
-      if (hot > budget.perEngine) freezeColdest()
     },
   }
 }

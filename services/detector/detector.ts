@@ -52,8 +52,8 @@ export function createDetectorService(deps: DetectorServiceDeps) {
     { latenessMs: deps.config.latenessMs, sweepEveryMs: 60_000, hotGroups: hot satisfies HotBudget, frozenDir: deps.config.frozenDir },
   ), book, lowered)), book, lowered)
   const state = createPartitionedState(deps.kafka, deps.topics.state, createEngine)
-  const shareHotGroups = () => {
-    hot.perEngine = hotGroupsPerEngine(deps.config.hotGroups, state.partitions.length)
+  const shareHotGroups = (engines = state.partitions.length) => {
+    hot.perEngine = hotGroupsPerEngine(deps.config.hotGroups, engines)
     deps.metrics.detectorHotGroupsPerPartition.set(hot.perEngine)
   }
   // The partitions the group gave this worker last (GROUP_JOIN); their state is loaded before their first batch.
@@ -96,7 +96,10 @@ export function createDetectorService(deps: DetectorServiceDeps) {
   /** Loads the state of owned partitions not loaded yet; all of them at once, so a start reads the topic once. */
   async function ensureLoaded(partition: number) {
     if (state.engine(partition)) return
-    const restored = await state.ensure(new Set([...assigned, partition]))
+    const owned = new Set([...assigned, partition])
+    // Shared by every partition held once these are loaded, already while their state is read back.
+    shareHotGroups(owned.size)
+    const restored = await state.ensure(owned)
     shareHotGroups()
     log.info({ partitions: restored.partitions, records: restored.records, slots: state.size }, 'detector state restored')
   }

@@ -40,19 +40,24 @@ export function createPartitionedState(kafka: Kafka, stateTopic: string, createE
     async ensure(partitions) {
       const missing = new Set([...partitions].filter((p) => !engines.has(p)))
       if (missing.size === 0) return { partitions: [], records: 0 }
-      const restored = new Map<number, Map<string, unknown>>([...missing].map((p) => [p, new Map()]))
-      const records = await readToEnd(kafka, stateTopic, (rawKey, value, partition) => {
-        const states = restored.get(partition)
-        if (!rawKey || !states) return
-        const key = rawKey.toString('utf8')
-        if (value === null) states.delete(key)
-        else states.set(key, JSON.parse(value.toString('utf8')))
-      }, missing)
-      for (const [partition, states] of restored) {
-        const engine = createEngine()
-        engine.restore([...states].map(([key, state]): StateEntry => ({ key, state })))
-        engines.set(partition, engine)
+      // Each record goes to its partition's engine as it is read: the engine applies them in order (a later one
+      // replaces an earlier, a tombstone forgets) and freezes past its allowance as it goes, so a partition's
+      // state is never held as a map of objects on the way in.
+      const restoring = new Map([...missing].map((p) => [p, createEngine()]))
+      const one: StateEntry[] = [{ key: '', state: undefined }]
+      let records: number
+      try {
+        records = await readToEnd(kafka, stateTopic, (rawKey, value, partition) => {
+          const engine = restoring.get(partition)
+          if (!rawKey || !engine) return
+          one[0] = { key: rawKey.toString('utf8'), state: value === null ? undefined : JSON.parse(value.toString('utf8')) }
+          engine.restore(one)
+        }, missing)
+      } catch (error) {
+        for (const engine of restoring.values()) engine.close()
+        throw error
       }
+      for (const [partition, engine] of restoring) engines.set(partition, engine)
       return { partitions: [...missing].sort((a, b) => a - b), records }
     },
     release(keep) {
