@@ -60,7 +60,8 @@ export function createRouter(codecs: Codecs, topics: TopicNames) {
         })
         continue
       }
-      byKind[event.kind].push({ key: partitionKey(event), value, headers, timestamp: String(event.ts) })
+      // No record timestamp of the event's time: the topics keep the broker's (kafka.ts topicSpecs).
+      byKind[event.kind].push({ key: partitionKey(event), value, headers })
     }
     for (const record of rejects) dlq.push({ key: null, value: codecs.dlq.encode(record), headers: { 'sw-schema': 'dlq-record/1' } })
     return {

@@ -8,7 +8,7 @@ import { retry } from './retry.js'
  * `partitions`, only those partitions are read: a worker restores the state of the partitions it owns.
  */
 export async function readToEnd(
-  kafka: Kafka, topic: string, onRecord: (key: Buffer | null, value: Buffer | null, partition: number) => void,
+  kafka: Kafka, topic: string, onRecord: (key: Buffer | null, value: Buffer | null, partition: number, timestamp: number) => void,
   partitions?: ReadonlySet<number>,
 ): Promise<number> {
   const admin = kafka.admin()
@@ -42,7 +42,7 @@ export async function readToEnd(
             return
           }
           for (const m of batch.messages) {
-            onRecord(m.key, m.value, batch.partition)
+            onRecord(m.key, m.value, batch.partition, Number(m.timestamp))
             count++
           }
           const end = ends.get(batch.partition)

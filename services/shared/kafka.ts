@@ -47,29 +47,33 @@ const DAY_MS = 24 * 60 * 60 * 1000
  * partition count and key (subject) so one detector owns all events of a user; detector.state is compacted.
  */
 export function topicSpecs(config: KafkaConfig, names: TopicNames): ITopicConfig[] {
-  const spec = (topic: string, retentionDays: number, extra: Record<string, string> = {}): ITopicConfig => ({
+  // Records carry the time the broker appended them, not a producer's: retention counts from when a record
+  // arrived, so a replay of last month's logs is not deleted by a 7-day retention before it is consumed (the
+  // event time is in the record itself), and a shipper's clock in the future is not refused.
+  const spec = (topic: string, entries: Record<string, string>): ITopicConfig => ({
     topic,
     numPartitions: config.partitions,
     replicationFactor: config.replicationFactor,
-    configEntries: Object.entries({ 'retention.ms': String(retentionDays * DAY_MS), ...extra }).map(([name, value]) => ({ name, value })),
+    configEntries: Object.entries({ 'message.timestamp.type': 'LogAppendTime', ...entries }).map(([name, value]) => ({ name, value })),
   })
+  const kept = (topic: string, retentionDays: number) => spec(topic, { 'retention.ms': String(retentionDays * DAY_MS) })
   return [
-    spec(names.logsIdp, 3),
-    spec(names.logsGateway, 3),
-    spec(names.issue, 7),
-    spec(names.revoke, 7),
-    spec(names.validate, 7),
-    spec(names.dlq, 14),
-    spec(names.detections, 30),
-    spec(names.alertsDlq, 30),
-    spec(names.alertDeliveries, 30),
-    spec(names.alertCommands, 30),
+    kept(names.logsIdp, 3),
+    kept(names.logsGateway, 3),
+    kept(names.issue, 7),
+    kept(names.revoke, 7),
+    kept(names.validate, 7),
+    kept(names.dlq, 14),
+    kept(names.detections, 30),
+    kept(names.alertsDlq, 30),
+    kept(names.alertDeliveries, 30),
+    kept(names.alertCommands, 30),
     // The alerter's incident book (which incidents were paged, how many updates): latest per incident id.
-    { ...spec(names.alertIncidents, 30), configEntries: [{ name: 'cleanup.policy', value: 'compact,delete' }, { name: 'retention.ms', value: String(30 * DAY_MS) }, { name: 'min.compaction.lag.ms', value: '60000' }] },
+    spec(names.alertIncidents, { 'cleanup.policy': 'compact,delete', 'retention.ms': String(30 * DAY_MS), 'min.compaction.lag.ms': '60000' }),
     // Analyst verdicts, key detection id: compaction keeps the latest verdict per detection, and nothing
     // deletes it by age (a verdict's own expiry is the detector's to apply, SW_FEEDBACK_EXPIRY_DAYS).
-    { ...spec(names.feedback, 1), configEntries: [{ name: 'cleanup.policy', value: 'compact' }, { name: 'min.compaction.lag.ms', value: '60000' }] },
-    { ...spec(names.state, 1), configEntries: [{ name: 'cleanup.policy', value: 'compact' }, { name: 'min.compaction.lag.ms', value: '60000' }] },
+    spec(names.feedback, { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000' }),
+    spec(names.state, { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000' }),
   ]
 }
 
