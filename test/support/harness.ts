@@ -42,6 +42,9 @@ export function testEnv(overrides: Env = {}): Env {
     SW_WEBHOOK_TRIES: '3',
     SW_WEBHOOK_BACKOFF_SECONDS: '0.05',
     SW_LOG_LEVEL: 'info',
+    // Scenarios are dated (November 2026): ClickHouse keeps ten years of event time, so the tables' TTL does not
+    // drop their rows as the calendar moves on.
+    SW_RETENTION_DAYS: '3650',
     ...overrides,
   }
 }

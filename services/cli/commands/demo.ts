@@ -17,6 +17,8 @@ import type { Command } from '../command.js'
 import { createProgress } from '../progress.js'
 import { waitFor } from '../wait-for.js'
 
+const DAY_MS = 24 * 3600_000
+
 export const DEMO_DATABASE = 'sessionwatch_demo'
 
 /**
@@ -45,7 +47,9 @@ export const demoCommand: Command = {
       SW_LOG_LEVEL: ctx.env.SW_LOG_LEVEL ?? 'warn',
     })
     const log = createLogger({ level: config.log.level })
-    const scenario = generate({ users: Number(values.users), attacks: Number(values.attacks), requestsPerSession: 20, seed: 7, startMs: Date.parse('2026-11-20T08:00:00Z') })
+    // Yesterday morning (UTC): ClickHouse keeps SW_RETENTION_DAYS of event time, so a fixed date would age out.
+    const yesterday = Math.floor(Date.now() / DAY_MS) * DAY_MS - DAY_MS
+    const scenario = generate({ users: Number(values.users), attacks: Number(values.attacks), requestsPerSession: 20, seed: 7, startMs: yesterday + 8 * 3600_000 })
     const dir = join(config.dataDir, 'demo')
     mkdirSync(dir, { recursive: true })
     const file = join(dir, 'scenario.ndjson')
