@@ -51,7 +51,10 @@ export function createDetectorService(deps: DetectorServiceDeps) {
     createDetectors({ windowMs: deps.config.windowMs, ...deps.config.detectors }),
     { latenessMs: deps.config.latenessMs, sweepEveryMs: 60_000, hotGroups: hot satisfies HotBudget, frozenDir: deps.config.frozenDir },
   ), book, lowered)), book, lowered)
-  const state = createPartitionedState(deps.kafka, deps.topics.state, createEngine)
+  const state = createPartitionedState(deps.kafka, deps.topics.state, createEngine, ({ partition, key, reason }) => {
+    deps.metrics.detectorStateUnreadable.inc()
+    log.error({ partition, key, reason }, 'checkpoint record not restored: its slot starts afresh')
+  })
   const shareHotGroups = (engines = state.partitions.length) => {
     hot.perEngine = hotGroupsPerEngine(deps.config.hotGroups, engines)
     deps.metrics.detectorHotGroupsPerPartition.set(hot.perEngine)

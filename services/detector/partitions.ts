@@ -28,7 +28,10 @@ export interface PartitionedState {
   readonly frozenSpillFailures: number
 }
 
-export function createPartitionedState(kafka: Kafka, stateTopic: string, createEngine: () => DetectionEngine): PartitionedState {
+/** A checkpoint record that could not be restored: its slot starts afresh, and the caller is told why. */
+export type UnreadableState = (what: { partition: number; key: string; reason: string }) => void
+
+export function createPartitionedState(kafka: Kafka, stateTopic: string, createEngine: () => DetectionEngine, unreadable: UnreadableState): PartitionedState {
   const engines = new Map<number, DetectionEngine>()
   const sum = (of: (footprint: EngineFootprint) => number) => {
     let total = 0
@@ -50,8 +53,15 @@ export function createPartitionedState(kafka: Kafka, stateTopic: string, createE
         records = await readToEnd(kafka, stateTopic, (rawKey, value, partition) => {
           const engine = restoring.get(partition)
           if (!rawKey || !engine) return
-          one[0] = { key: rawKey.toString('utf8'), state: value === null ? undefined : JSON.parse(value.toString('utf8')) }
-          engine.restore(one)
+          const key = rawKey.toString('utf8')
+          // One bad record (not JSON, or not the state its key names) costs its slot, not the partition: a throw
+          // here would have the topic read again and again.
+          try {
+            one[0] = { key, state: value === null ? undefined : JSON.parse(value.toString('utf8')) }
+            engine.restore(one)
+          } catch (error) {
+            unreadable({ partition, key, reason: (error as Error).message })
+          }
         }, missing)
       } catch (error) {
         for (const engine of restoring.values()) engine.close()

@@ -11,6 +11,7 @@ export function createMetrics() {
     detectorEvents: new Counter({ name: 'sessionwatch_detector_events_total', help: 'Events scored by the detector', registers: [registry] }),
     detectorSlots: new Gauge({ name: 'sessionwatch_detector_state_slots', help: 'State slots held by the detector', registers: [registry] }),
     detectorFrozenBytes: new Gauge({ name: 'sessionwatch_detector_frozen_bytes', help: 'Bytes held by frozen slot groups (their chunks, stale bytes included)', registers: [registry] }),
+    detectorStateUnreadable: new Counter({ name: 'sessionwatch_detector_state_unreadable_total', help: 'Checkpoint records of detector.state that could not be restored (logged with their key; the slot starts afresh)', registers: [registry] }),
     detectorFrozenDiskBytes: new Gauge({ name: 'sessionwatch_detector_frozen_disk_bytes', help: 'Bytes of frozen slot groups written to their file on disk (SW_FROZEN_STORE=disk), stale bytes included', registers: [registry] }),
     detectorFrozenSpillFailures: new Gauge({ name: 'sessionwatch_detector_frozen_spill_failures', help: 'Chunks of frozen slot groups kept in memory because their file could not take them (a full disk)', registers: [registry] }),
     detectorFrozenGroups: new Gauge({ name: 'sessionwatch_detector_frozen_groups', help: 'Slot groups whose state is frozen into bytes (past the hot allowance)', registers: [registry] }),
