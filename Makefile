@@ -57,10 +57,10 @@ bench: build ## backtest throughput over a generated file of 200k+ events (media
 bench-quality: build ## detection quality on labeled traffic: recall, false positives per 10k sessions, time to detect
 	node dist/bench/quality-bench.js
 
-bench-memory: build ## detector state for a million active tokens (heap after GC): a user per token, then OIDC sign-ins of three tokens; frozen bytes on disk (the default), then in memory
+bench-memory: build ## detector state for a million active tokens (heap after GC), and read back from its checkpoint: a user per token, then OIDC sign-ins of three tokens; frozen bytes on disk (the default), then in memory
 	for frozen in disk memory; do \
-	  node --expose-gc --max-old-space-size=12288 dist/bench/memory-bench.js --frozen $$frozen --revisits 100000 && \
-	  node --expose-gc --max-old-space-size=12288 dist/bench/memory-bench.js --frozen $$frozen --profile oidc --revisits 100000 || exit 1; \
+	  node --expose-gc --max-old-space-size=12288 dist/bench/memory-bench.js --frozen $$frozen --revisits 100000 --restore && \
+	  node --expose-gc --max-old-space-size=12288 dist/bench/memory-bench.js --frozen $$frozen --profile oidc --revisits 100000 --restore || exit 1; \
 	done
 
 bench-parse: build ## collector throughput (parse, normalise, Avro) for Okta and Envoy lines (median of 5 runs)

@@ -1,6 +1,6 @@
-// `make bench-memory` (`--tokens N`, `--profile cookie|oidc`, `--frozen disk|memory`, `--only d1,d2`, `--hot-groups N`,
-// `--revisits N`, `--snapshot file`): detector state held for a million active tokens, all inside the window, so no slot is
-// evicted. Reports the V8 heap after a full GC, before and after, per million tokens (goal: ≤ 256 MB), and where
+// `make bench-memory` (`--tokens N`, `--profile cookie|oidc`, `--frozen disk|memory`, `--only d1,d2`,
+// `--hot-groups N`, `--revisits N`, `--restore`, `--snapshot file`): detector state held for a million active
+// tokens, all inside the window, so no slot is evicted. Reports the V8 heap after a full GC, before and after, per million tokens (goal: ≤ 256 MB), and where
 // it goes per token (the engine's footprint: frozen bytes, slot names, per-group columns, the rest). The
 // engine's credential records keep their numbers in typed arrays, whose memory V8 counts outside the heap
 // (`arrayBuffers`): it is added, so the figure is everything the state holds. `--only <detector,…>` runs a
@@ -18,10 +18,12 @@
 // externalSessionId), the collector's token fingerprints, 32-hex-digit device ids.
 import { createHash } from 'node:crypto'
 import { cpus } from 'node:os'
+import { closeSync, createReadStream, openSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { writeHeapSnapshot } from 'node:v8'
 import type { AuthEvent } from '../schemas/model.js'
-import { createDetectionEngine, DEFAULT_HOT_GROUPS } from '../detectors/engine.js'
+import { createDetectionEngine, DEFAULT_HOT_GROUPS, type StateEntry } from '../detectors/engine.js'
 import { createDetectors } from '../detectors/index.js'
 import { createCodecs } from '../services/shared/avro.js'
 import { createFingerprinter } from '../services/shared/fingerprint.js'
@@ -111,7 +113,20 @@ for (let i = 0, tokens = 0; tokens < TOKENS; i++, users++) {
   feed({ ...presented, ...request, event_id: uuid(i, 2), ts: ts + 2000, route: '/api/profile' })
   if (i % 100_000 === 99_999) process.stderr.write(`${tokens} tokens of ${i + 1} users, ${engine.size} slots, ${engine.credentials} credential records\n`)
 }
-engine.takeChanges()
+// `--restore`: the checkpoints a worker would write, kept in a file as the state topic keeps them (a key and a
+// JSON state per line, or the key alone for a tombstone), and read back into a fresh engine at the end, record by
+// record as a worker restoring its partition does: how long a restart takes, and what it holds.
+const RESTORE = process.argv.includes('--restore')
+const checkpointFile = join(packageRoot, 'bench', 'out', `checkpoint-${PROFILE}.ndjson`)
+const checkpointOut = RESTORE ? openSync(checkpointFile, 'w') : -1
+function checkpoint() {
+  const changes = engine.takeChanges()
+  for (let i = 0; checkpointOut >= 0 && i < changes.length; i += 10_000) {
+    const lines = changes.slice(i, i + 10_000).map(({ key, state }) => JSON.stringify(state === undefined ? [key] : [key, state]))
+    writeSync(checkpointOut, lines.join('\n') + '\n')
+  }
+}
+checkpoint()
 const after = heapMb()
 const loaded = performance.now()
 const footprint = engine.footprint()
@@ -139,6 +154,7 @@ for (let done = 0; done < REVISITS; ) {
   revisitMs += performance.now() - t0
   done += batch.length
 }
+checkpoint()
 
 const result = {
   machine: `${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
@@ -172,6 +188,34 @@ const result = {
   ...(REVISITS > 0 ? { revisits: REVISITS, revisit_events_per_s: Math.round(REVISITS / (revisitMs / 1000)), frozen_groups_after_revisits: engine.frozen } : {}),
 }
 console.log(JSON.stringify(result, null, 2))
+
+if (RESTORE) {
+  closeSync(checkpointOut)
+  const beforeRestore = heapMb()
+  const restored = createDetectionEngine(createDetectors({ windowMs: 30 * 60_000 }).filter((d) => only === null || only.has(d.name)), {
+    latenessMs: 5 * 60_000, sweepEveryMs: 60_000, hotGroups: numberArg('--hot-groups', DEFAULT_HOT_GROUPS), frozenDir,
+  })
+  const t0 = performance.now()
+  let entries = 0
+  let maxHot = 0
+  const one: StateEntry[] = [{ key: '', state: undefined }]
+  for await (const line of createInterface({ input: createReadStream(checkpointFile), crlfDelay: Infinity })) {
+    const [key, state] = JSON.parse(line) as [string, unknown?]
+    one[0] = { key, state }
+    restored.restore(one)
+    if (++entries % 10_000 === 0) maxHot = Math.max(maxHot, restored.footprint().hotGroups)
+  }
+  const seconds = (performance.now() - t0) / 1000
+  const heap = heapMb() - beforeRestore
+  console.log(JSON.stringify({
+    restore: {
+      entries, seconds: Math.round(seconds * 10) / 10, entries_per_s: Math.round(entries / seconds),
+      heap_mb_per_million_tokens: Math.round((heap / TOKENS) * 1_000_000), max_hot_groups: maxHot,
+      slots: restored.size, credential_records: restored.credentials, same_as_original: restored.size === engine.size && restored.credentials === engine.credentials,
+    },
+  }, null, 2))
+  restored.close()
+}
 // `--snapshot <file>`: a heap snapshot with the state still held, to see what it is made of (Chrome DevTools).
 const snapshotAt = process.argv.indexOf('--snapshot')
 if (snapshotAt !== -1) writeHeapSnapshot(process.argv[snapshotAt + 1]!)
