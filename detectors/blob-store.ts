@@ -173,7 +173,7 @@ export class BlobStore {
     let c = this.freeChunks.pop()
     if (c === undefined) {
       c = this.chunks.length
-      if (c >= NO_CHUNK) throw new RangeError('frozen state holds more chunks than a handle can name (256 GB)')
+      if (c >= NO_CHUNK) throw new RangeError(`frozen state holds more chunks than a handle can name (${NO_CHUNK})`)
       this.chunks.push(buffer)
       this.room.push(size)
       this.fill.push(0)
