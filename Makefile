@@ -45,11 +45,17 @@ test-unit: build ## unit tests only (no Kafka, no ClickHouse)
 	node --test --test-timeout=120000 dist/services dist/detectors
 
 # Unit, integration and end-to-end tests in one run of node's test runner, against the real local broker
-# and the embedded ClickHouse. The broker is stopped afterwards if this target started it.
+# and the embedded ClickHouse. A broker already running is used as it is; otherwise this target starts one on a
+# data directory of its own, emptied before and after the run (a run creates a few thousand test partitions, and a
+# broker that kept them run after run would run out of heap), and stops it afterwards (and first, if an
+# interrupted run left it running).
+TEST_KAFKA_DATA := $(CURDIR)/.cache/kafka/test-data-$(KAFKA_PORT)
 test: build ## every test: unit, integration (real Kafka + ClickHouse) and end-to-end
-	@if $(KAFKA) status >/dev/null 2>&1; then started=0; else $(KAFKA) start; started=1; fi; \
+	@if $(KAFKA) status >/dev/null 2>&1; then started=0; else \
+	  KAFKA_DATA_DIR=$(TEST_KAFKA_DATA) $(KAFKA) stop 2>/dev/null; rm -rf $(TEST_KAFKA_DATA); \
+	  KAFKA_DATA_DIR=$(TEST_KAFKA_DATA) $(KAFKA) start; started=1; fi; \
 	rc=0; node --test --test-timeout=300000 dist/services dist/detectors dist/test || rc=$$?; \
-	if [ "$$started" = 1 ]; then $(KAFKA) stop; fi; exit $$rc
+	if [ "$$started" = 1 ]; then KAFKA_DATA_DIR=$(TEST_KAFKA_DATA) $(KAFKA) stop; rm -rf $(TEST_KAFKA_DATA); fi; exit $$rc
 
 bench: build ## backtest throughput over a generated file of 200k+ events (median of 5 runs)
 	node dist/bench/backtest-bench.js --runs 5
