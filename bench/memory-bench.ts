@@ -28,12 +28,10 @@ import { createDetectors } from '../detectors/index.js'
 import { createCodecs } from '../services/shared/avro.js'
 import { createFingerprinter } from '../services/shared/fingerprint.js'
 import { packageRoot } from '../services/shared/paths.js'
-import { numberArg } from './args.js'
+import { choiceArg, numberArg } from './args.js'
 
 const TOKENS = numberArg('--tokens', 1_000_000)
-const profileAt = process.argv.indexOf('--profile')
-const PROFILE = profileAt === -1 ? 'cookie' : process.argv[profileAt + 1]
-if (PROFILE !== 'cookie' && PROFILE !== 'oidc') throw new Error('--profile is cookie or oidc')
+const PROFILE = choiceArg('--profile', ['cookie', 'oidc'])
 const gc = (globalThis as { gc?: () => void }).gc
 if (!gc) throw new Error('run with node --expose-gc')
 
@@ -46,13 +44,13 @@ function heapMb(): number {
 
 const onlyAt = process.argv.indexOf('--only')
 const only = onlyAt === -1 ? null : new Set(process.argv[onlyAt + 1]?.split(','))
-const detectors = createDetectors({ windowMs: 30 * 60_000 }).filter((d) => only === null || only.has(d.name))
+const chosenDetectors = () => createDetectors({ windowMs: 30 * 60_000 }).filter((d) => only === null || only.has(d.name))
 // Frozen groups' bytes on disk, as the detector service keeps them by default (SW_FROZEN_STORE), or in memory.
-const frozenAt = process.argv.indexOf('--frozen')
-const FROZEN = frozenAt === -1 ? 'disk' : process.argv[frozenAt + 1]
-if (FROZEN !== 'disk' && FROZEN !== 'memory') throw new Error('--frozen is disk or memory')
+const FROZEN = choiceArg('--frozen', ['disk', 'memory'])
 const frozenDir = FROZEN === 'disk' ? join(packageRoot, 'bench', 'out', 'frozen') : undefined
-const engine = createDetectionEngine(detectors, { latenessMs: 5 * 60_000, sweepEveryMs: 60_000, hotGroups: numberArg('--hot-groups', DEFAULT_HOT_GROUPS), frozenDir })
+const engineConfig = { latenessMs: 5 * 60_000, sweepEveryMs: 60_000, hotGroups: numberArg('--hot-groups', DEFAULT_HOT_GROUPS), frozenDir }
+const detectors = chosenDetectors()
+const engine = createDetectionEngine(detectors, engineConfig)
 const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
 const start = Date.parse('2026-11-20T08:00:00Z')
 const codec = createCodecs().authEvent
@@ -192,9 +190,7 @@ console.log(JSON.stringify(result, null, 2))
 if (RESTORE) {
   closeSync(checkpointOut)
   const beforeRestore = heapMb()
-  const restored = createDetectionEngine(createDetectors({ windowMs: 30 * 60_000 }).filter((d) => only === null || only.has(d.name)), {
-    latenessMs: 5 * 60_000, sweepEveryMs: 60_000, hotGroups: numberArg('--hot-groups', DEFAULT_HOT_GROUPS), frozenDir,
-  })
+  const restored = createDetectionEngine(chosenDetectors(), engineConfig)
   const t0 = performance.now()
   let entries = 0
   let maxHot = 0

@@ -12,14 +12,14 @@ export interface BlobStoreOptions {
 
 /**
  * Byte strings by handle, in chunks of an eighth of the live bytes, 32 kB to 4 MB (a growing single buffer would
- * hold up to a third more than it uses, and copy everything to grow). A chunk, other than the one being filled, whose stale bytes pass a quarter
- * of it has its live blobs copied to the end and is given back: the store holds at most a third more than its live
- * bytes (plus the chunk being filled), and no drop copies more than one chunk's worth.
+ * hold up to a third more than it uses, and copy everything to grow). A chunk, other than the one being filled,
+ * whose stale bytes pass a quarter of it has its live blobs copied to the end and is given back: the store holds at
+ * most a third more than its live bytes (plus the chunk being filled), and no drop copies more than one chunk's worth.
  *
  * With a directory, a chunk is written to the file when the store moves on to the next one (chunk c at c × 4 MB,
  * so a chunk given back leaves its place to the next chunk given its index) and read from it blob by blob: the
- * heap holds the chunk being filled (at most 1 MB) and the handles, 8 bytes a blob. A chunk the file cannot take (a full disk)
- * stays in memory and is counted in `spillFailures`.
+ * heap holds the chunk being filled (at most 1 MB) and the handles, 8 bytes a blob. A chunk the file cannot take
+ * (a full disk) stays in memory and is counted in `spillFailures`.
  */
 export class BlobStore {
   /** Chunks in memory by index; null: on disk, or given back (its index free for another). */

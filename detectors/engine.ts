@@ -524,13 +524,14 @@ export function createDetectionEngine(detectors: Detector<unknown>[], config: En
       return maxTs - config.latenessMs
     },
     footprint() {
+      const reserved = frozen.reserved
       return {
         groups: index.size,
         hotGroups: hot,
         frozenGroups: frozen.count,
         frozenBytes: frozen.bytes,
-        frozenReserved: frozen.reserved.total + frozen.handleBytes,
-        frozenOnDisk: frozen.reserved.disk,
+        frozenReserved: reserved.total + frozen.handleBytes,
+        frozenOnDisk: reserved.disk,
         frozenSpillFailures: frozen.spillFailures,
         nameBytes: index.bytes,
         columnBytes: filed.byteLength + dirty.byteLength + used.byteLength + inRing.byteLength + recordFrozen.byteLength + 8 * states.length + wheelBytes(),
